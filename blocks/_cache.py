@@ -1,0 +1,42 @@
+"""One live client per process and configuration.
+
+Prefect hands tasks copies of block objects, so a client cached on the instance would be
+rebuilt for every task. Clients here are thread-safe and are shared by every task of the
+process that uses the same block values (secrets included in the key, kept only in memory).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from prefect.blocks.core import Block
+
+T = TypeVar("T")
+_clients: dict[str, Any] = {}
+_lock = threading.Lock()
+
+
+def cached_client(block: Block, build: Callable[[], T]) -> T:
+    values = block.model_dump(mode="json", context={"include_secrets": True})
+    key = type(block).__name__ + hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()
+    with _lock:
+        if key not in _clients:
+            _clients[key] = build()
+        return _clients[key]
+
+
+def clear_cached_clients() -> None:
+    """Forget every live client (tests that restart a simulator call this)."""
+    with _lock:
+        for client in _clients.values():
+            close = getattr(client, "close", None)
+            if callable(close):
+                try:
+                    close()
+                except Exception:  # noqa: BLE001 - closing is best effort
+                    pass
+        _clients.clear()

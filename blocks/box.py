@@ -1,0 +1,61 @@
+"""Box credentials (a JWT app) as a Prefect block."""
+
+from __future__ import annotations
+
+from prefect.blocks.core import Block
+from pydantic import Field, SecretStr
+
+from blocks._cache import cached_client
+from clients.box import DEFAULT_CHUNKED_THRESHOLD, BoxStore
+
+
+class BoxCredentials(Block):
+    """Credentials of the Box JWT app that owns the campaign folders.
+
+    The values come from the app's JSON config in the Box Developer Console. The private key
+    must be an encrypted PKCS#8 PEM; its passphrase and the client secret are secrets.
+
+    Example:
+        ```python
+        from blocks.box import BoxCredentials
+
+        box = BoxCredentials.load("box").get_client()
+        folder_id = box.ensure_folder_path("0", ["C000000078-Spring Launch"])
+        ```
+    """
+
+    _block_type_name = "Box Credentials"
+    _block_type_slug = "content-scaling-box-credentials"
+    _description = "Box JWT app credentials used to create campaign folders and move files."
+
+    client_id: str = Field(description="The app's client ID (boxAppSettings.clientID).")
+    client_secret: SecretStr = Field(description="The app's client secret (boxAppSettings.clientSecret).")
+    public_key_id: str = Field(description="ID of the public key registered for the app (appAuth.publicKeyID).")
+    private_key: SecretStr = Field(description="Encrypted PKCS#8 private key in PEM form (appAuth.privateKey).")
+    private_key_passphrase: SecretStr = Field(description="Passphrase of the private key (appAuth.passphrase).")
+    enterprise_id: str | None = Field(default=None, description="Enterprise ID to act as (enterpriseID).")
+    user_id: str | None = Field(default=None, description="User ID to act as, instead of the enterprise.")
+    api_base_url: str = Field(default="https://api.box.com", description="Box API base URL.")
+    upload_base_url: str = Field(default="https://upload.box.com/api", description="Box upload API base URL.")
+    max_attempts: int = Field(default=5, description="Attempts per Box request on 429/5xx (Box SDK retries).")
+    retry_base_interval: float = Field(default=1.0, description="Base delay in seconds between Box retries.")
+    chunked_threshold_bytes: int = Field(
+        default=DEFAULT_CHUNKED_THRESHOLD, description="Files of this size or more are uploaded in parts."
+    )
+
+    def get_client(self) -> BoxStore:
+        """The Box adapter for these credentials (one per process, shared by threads)."""
+        return cached_client(self, lambda: BoxStore.from_jwt(
+            client_id=self.client_id,
+            client_secret=self.client_secret.get_secret_value(),
+            public_key_id=self.public_key_id,
+            private_key_pem=self.private_key.get_secret_value(),
+            private_key_passphrase=self.private_key_passphrase.get_secret_value(),
+            enterprise_id=self.enterprise_id,
+            user_id=self.user_id,
+            api_base_url=self.api_base_url,
+            upload_base_url=self.upload_base_url,
+            max_attempts=self.max_attempts,
+            retry_base_interval=self.retry_base_interval,
+            chunked_threshold=self.chunked_threshold_bytes,
+        ))

@@ -1,0 +1,347 @@
+"""Box adapter over ``box_sdk_gen`` (boxsdk 10.x): folders, streamed uploads, file info, delete.
+
+Everything the flows need from Box goes through :class:`BoxStore`; it raises the typed errors
+of :mod:`clients.errors` and never returns ``None`` on failure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from box_sdk_gen import (
+    BaseUrls,
+    BoxAPIError,
+    BoxClient,
+    BoxJWTAuth,
+    BoxRetryStrategy,
+    BoxSDKError,
+    CreateFolderParent,
+    JWTConfig,
+    NetworkSession,
+    PreflightFileUploadCheckParent,
+    TimeoutConfig,
+    UploadFileAttributes,
+    UploadFileAttributesParentField,
+    UploadFileVersionAttributes,
+)
+from pydantic import BaseModel
+
+from clients.errors import (
+    AuthError,
+    ClientError,
+    Conflict,
+    IntegrityError,
+    InvalidData,
+    NotFound,
+    TransientError,
+)
+from domain.box_names import box_safe_name
+
+# Box: direct uploads up to 50 MB; upload sessions from 20 MB. We switch at 20 MB so large
+# files go in parts (and can be resumed part by part by Box).
+DEFAULT_CHUNKED_THRESHOLD = 20 * 1024 * 1024
+
+
+class BoxFile(BaseModel):
+    """A file in Box."""
+
+    id: str
+    name: str
+    size: int
+    sha1: str
+    parent_id: str | None = None
+
+
+class HashingReader:
+    """A read-only, non-seekable file object over a byte iterator that hashes what passes.
+
+    Box's SDK reads the upload body from it in small pieces, so a DAM download flows into the
+    Box upload without ever being held whole in memory. When the source ends before
+    ``expected_size`` bytes the read raises :class:`IntegrityError` instead of sending a
+    truncated file.
+    """
+
+    def __init__(self, chunks: Iterator[bytes], expected_size: int | None = None) -> None:
+        self._chunks = chunks
+        self._buffer = b""
+        self._done = False
+        self.expected_size = expected_size
+        self.bytes_read = 0
+        self._sha1 = hashlib.sha1()
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            parts = [self._buffer]
+            self._buffer = b""
+            while (chunk := self._next_chunk()) is not None:
+                parts.append(chunk)
+            return self._account(b"".join(parts))
+        while len(self._buffer) < size and not self._done:
+            chunk = self._next_chunk()
+            if chunk is not None:
+                self._buffer += chunk
+        out, self._buffer = self._buffer[:size], self._buffer[size:]
+        return self._account(out)
+
+    def _next_chunk(self) -> bytes | None:
+        if self._done:
+            return None
+        try:
+            return next(self._chunks)
+        except StopIteration:
+            self._done = True
+            if self.expected_size is not None and self.bytes_read + len(self._buffer) != self.expected_size:
+                raise IntegrityError(
+                    f"the DAM sent {self.bytes_read + len(self._buffer)} bytes, expected {self.expected_size}"
+                ) from None
+            return None
+
+    def _account(self, data: bytes) -> bytes:
+        self.bytes_read += len(data)
+        self._sha1.update(data)
+        return data
+
+    @property
+    def sha1(self) -> str:
+        return self._sha1.hexdigest()
+
+
+class BoxStore:
+    """What the flows do in Box. Thread-safe: one instance serves every worker thread."""
+
+    def __init__(self, client: BoxClient, *, chunked_threshold: int = DEFAULT_CHUNKED_THRESHOLD) -> None:
+        self._client = client
+        self.chunked_threshold = chunked_threshold
+        self._folder_cache: dict[tuple[str, str], str] = {}
+        self._folder_locks: dict[tuple[str, str], threading.Lock] = {}
+        self._cache_lock = threading.Lock()
+
+    @classmethod
+    def from_jwt(
+        cls,
+        *,
+        client_id: str,
+        client_secret: str,
+        public_key_id: str,
+        private_key_pem: str,
+        private_key_passphrase: str,
+        enterprise_id: str | None = None,
+        user_id: str | None = None,
+        api_base_url: str = "https://api.box.com",
+        upload_base_url: str = "https://upload.box.com/api",
+        max_attempts: int = 5,
+        retry_base_interval: float = 1.0,
+        connect_timeout_s: float = 10.0,
+        read_timeout_s: float = 60.0,
+        chunked_threshold: int = DEFAULT_CHUNKED_THRESHOLD,
+    ) -> BoxStore:
+        """Build the SDK client for a JWT app (the production path; tests point the URLs at the simulator)."""
+        config = JWTConfig(
+            client_id=client_id,
+            client_secret=client_secret,
+            jwt_key_id=public_key_id,
+            private_key=private_key_pem,
+            private_key_passphrase=private_key_passphrase,
+            enterprise_id=enterprise_id,
+            user_id=user_id,
+        )
+        session = NetworkSession(
+            base_urls=BaseUrls(
+                base_url=api_base_url.rstrip("/"),
+                upload_url=upload_base_url.rstrip("/"),
+                oauth_2_url=api_base_url.rstrip("/") + "/oauth2",
+            ),
+            retry_strategy=BoxRetryStrategy(max_attempts=max_attempts, retry_base_interval=retry_base_interval),
+            timeout_config=TimeoutConfig(
+                connection_timeout_ms=int(connect_timeout_s * 1000), read_timeout_ms=int(read_timeout_s * 1000)
+            ),
+        )
+        client = BoxClient(auth=BoxJWTAuth(config=config), network_session=session)
+        return cls(client, chunked_threshold=chunked_threshold)
+
+    # -- folders --------------------------------------------------------------------------
+    def ensure_folder_path(self, root_folder_id: str, parts: list[str]) -> str:
+        """The id of ``root/parts[0]/parts[1]/…``, creating what is missing.
+
+        Race-safe: when another worker (or another run) creates the same folder first, Box
+        answers 409 ``item_name_in_use`` with the existing folder, which we adopt.
+        """
+        folder_id = root_folder_id
+        for part in parts:
+            folder_id = self._ensure_child_folder(folder_id, box_safe_name(part))
+        return folder_id
+
+    def _ensure_child_folder(self, parent_id: str, name: str) -> str:
+        key = (parent_id, name.casefold())
+        with self._cache_lock:
+            if key in self._folder_cache:
+                return self._folder_cache[key]
+            lock = self._folder_locks.setdefault(key, threading.Lock())
+        with lock:  # one creator per folder in this process; other processes are handled by the 409
+            with self._cache_lock:
+                if key in self._folder_cache:
+                    return self._folder_cache[key]
+            try:
+                folder = self._call(
+                    lambda: self._client.folders.create_folder(name, CreateFolderParent(id=parent_id)),
+                    f"create folder {name!r}",
+                )
+                folder_id = str(folder.id)
+            except Conflict as exc:
+                folder_id = _conflicting_id(exc, want_type="folder")
+            with self._cache_lock:
+                self._folder_cache[key] = folder_id
+            return folder_id
+
+    def get_folder_name(self, folder_id: str) -> str:
+        folder = self._call(lambda: self._client.folders.get_folder_by_id(folder_id, fields=["name"]),
+                            f"read folder {folder_id}")
+        return str(folder.name)
+
+    # -- files ----------------------------------------------------------------------------
+    def find_file(self, folder_id: str, name: str, size: int = 1) -> BoxFile | None:
+        """The file called ``name`` in the folder, if any (one preflight call, no listing)."""
+        try:
+            self._call(
+                lambda: self._client.uploads.preflight_file_upload_check(
+                    name=name, size=size, parent=PreflightFileUploadCheckParent(id=folder_id)
+                ),
+                f"check {name!r}",
+            )
+            return None
+        except Conflict as exc:
+            conflict = _conflict_items(exc)
+            if not conflict or conflict[0].get("type") != "file":
+                raise
+            return self.get_file(str(conflict[0]["id"]))
+
+    def get_file(self, file_id: str) -> BoxFile:
+        file = self._call(
+            lambda: self._client.files.get_file_by_id(file_id, fields=["name", "size", "sha1", "parent"]),
+            f"read file {file_id}",
+        )
+        return _box_file(file)
+
+    def delete_file(self, file_id: str) -> None:
+        self._call(lambda: self._client.files.delete_file_by_id(file_id), f"delete file {file_id}")
+
+    def upload_stream(self, folder_id: str, name: str, chunks: Iterator[bytes], size: int) -> BoxFile:
+        """Stream ``chunks`` (``size`` bytes) into a new Box file and verify its SHA-1.
+
+        Files of ``chunked_threshold`` bytes or more go through an upload session (Box checks
+        every part's digest and the whole file's on commit). A mismatch between what we sent
+        and what Box stored deletes the Box file and raises :class:`IntegrityError`.
+        """
+        reader = HashingReader(chunks, expected_size=size)
+        if size >= self.chunked_threshold:
+            file = self._call(
+                lambda: self._client.chunked_uploads.upload_big_file(reader, name, size, folder_id),
+                f"upload {name!r} in parts",
+            )
+        else:
+            files = self._call(
+                lambda: self._client.uploads.upload_file(
+                    UploadFileAttributes(name=name, parent=UploadFileAttributesParentField(id=folder_id)),
+                    reader,
+                    file_file_name=name,
+                ),
+                f"upload {name!r}",
+            )
+            if not files.entries:
+                raise InvalidData(f"Box accepted {name!r} but returned no file", system="box")
+            file = files.entries[0]
+        stored = _box_file(file)
+        if stored.sha1 != reader.sha1 or stored.size != reader.bytes_read:
+            self.delete_file(stored.id)
+            raise IntegrityError(
+                f"Box stored {name!r} with SHA-1 {stored.sha1} / {stored.size} bytes, but we sent "
+                f"{reader.sha1} / {reader.bytes_read} bytes; the Box copy was deleted",
+                system="box",
+            )
+        return stored
+
+    def upload_new_version(self, file_id: str, name: str, chunks: Iterator[bytes], size: int) -> BoxFile:
+        """Replace the content of Box file ``file_id`` (the DAM asset changed since it was copied)."""
+        reader = HashingReader(chunks, expected_size=size)
+        files = self._call(
+            lambda: self._client.uploads.upload_file_version(
+                file_id, UploadFileVersionAttributes(name=name), reader, file_file_name=name
+            ),
+            f"upload a new version of {name!r}",
+        )
+        if not files.entries:
+            raise InvalidData(f"Box accepted a new version of {name!r} but returned no file", system="box")
+        stored = _box_file(files.entries[0])
+        if stored.sha1 != reader.sha1:
+            raise IntegrityError(
+                f"Box stored the new version of {name!r} with SHA-1 {stored.sha1}, we sent {reader.sha1}",
+                system="box",
+            )
+        return stored
+
+    # -- error mapping --------------------------------------------------------------------
+    def _call(self, fn: Callable[[], Any], what: str) -> Any:
+        try:
+            return fn()
+        except BoxAPIError as exc:
+            raise _map_api_error(exc, what) from exc
+        except ClientError:
+            raise
+        except BoxSDKError as exc:
+            # Network failures, or a retry the SDK could not make with a streamed body.
+            cause = getattr(exc, "error", None)
+            detail = f"{type(cause).__name__}: {cause}" if cause else exc.message
+            raise TransientError(f"Box: {what} failed: {detail}", system="box") from exc
+
+
+def _map_api_error(exc: BoxAPIError, what: str) -> ClientError:
+    status = exc.response_info.status_code
+    body = exc.response_info.body or {}
+    code = body.get("code") or exc.response_info.code or ""
+    message = body.get("message") or str(exc)
+    text = f"Box: {what} failed: {status} {code}: {message}"
+    if status == 409:
+        err: ClientError = Conflict(text, status=status, system="box")
+        err.context_info = exc.response_info.context_info or body.get("context_info") or {}  # type: ignore[attr-defined]
+        return err
+    if status == 404:
+        return NotFound(text, status=status, system="box")
+    if status in (401, 403) or code in ("invalid_grant", "invalid_client", "unauthorized_client"):
+        return AuthError(text, status=status, system="box")
+    if status == 429 or status >= 500:
+        return TransientError(text, status=status, system="box")
+    return InvalidData(text, status=status, system="box")
+
+
+def _conflict_items(exc: Conflict) -> list[dict[str, Any]]:
+    conflicts = getattr(exc, "context_info", {}).get("conflicts")
+    if isinstance(conflicts, dict):
+        return [conflicts]
+    return [c for c in conflicts or [] if isinstance(c, dict)]
+
+
+def _conflicting_id(exc: Conflict, want_type: str) -> str:
+    for item in _conflict_items(exc):
+        if item.get("type") == want_type and item.get("id"):
+            return str(item["id"])
+    raise exc
+
+
+def _box_file(file: Any) -> BoxFile:
+    parent = getattr(file, "parent", None)
+    return BoxFile(
+        id=str(file.id),
+        name=str(file.name),
+        size=int(file.size or 0),
+        sha1=str(file.sha_1 or ""),
+        parent_id=str(parent.id) if parent is not None and getattr(parent, "id", None) else None,
+    )

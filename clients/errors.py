@@ -1,0 +1,49 @@
+"""Typed errors every client raises. Tasks decide retries by these types, never by strings.
+
+A client never returns ``None`` on failure: it raises one of these, with a message an
+operator can act on. ``TransientError`` is the only family worth retrying.
+"""
+
+from __future__ import annotations
+
+
+class ClientError(Exception):
+    """Base of every error raised by a client in ``clients/``."""
+
+    def __init__(self, message: str, *, status: int | None = None, system: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.system = system
+
+
+class TransientError(ClientError):
+    """A failure that may pass on its own: 429, 5xx, timeouts, dropped connections."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.retry_after = retry_after
+
+
+class AuthError(ClientError):
+    """Credentials were refused (bad secret, expired certificate, wrong client certificate)."""
+
+
+class NotFound(ClientError):
+    """The object does not exist (or the service account may not see it)."""
+
+
+class Conflict(ClientError):
+    """The object exists already or is locked by someone else."""
+
+
+class InvalidData(ClientError):
+    """The other system answered, but with data we cannot use (missing fields, wrong types)."""
+
+
+class IntegrityError(ClientError):
+    """Bytes arrived changed: a checksum or size does not match what was sent."""
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """True for errors worth another attempt (used by the tasks' retry conditions)."""
+    return isinstance(exc, TransientError)

@@ -1,0 +1,271 @@
+"""The tracking database (PostgreSQL over psycopg2): tracking IDs, Box uploads, audit events.
+
+Versioned SQL migrations in ``database/migrations`` are applied idempotently (and safely when
+two processes start at once: an advisory lock serialises them).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+import psycopg2.errors
+import psycopg2.extras
+import psycopg2.pool
+from pydantic import BaseModel
+
+from clients.errors import ClientError, TransientError
+from domain.tracking_ids import new_tracking_id
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "database" / "migrations"
+_MIGRATION_LOCK_KEY = 7_246_001  # arbitrary, constant: pg_advisory_xact_lock key for migrations
+_MAX_ID_ATTEMPTS = 20
+
+
+class MasterAssetRecord(BaseModel):
+    """What the A1→A2 / B1→B2 flows register for one DAM asset in one campaign."""
+
+    dam_asset_id: str
+    campaign_folder_id: str
+    campaign_number: str
+    campaign_name: str
+    local_campaign_id: str | None = None
+    global_master_campaign_id: str | None = None
+    dam_path: str
+    file_name: str
+    extension: str = ""
+    size: int
+    mime_type: str | None = None
+    brand: str | None = None
+    country: str | None = None
+    language: str | None = None
+    metadata: dict[str, Any] = {}
+
+
+class BoxUpload(BaseModel):
+    """A file a workflow put in Box."""
+
+    workflow: str
+    tracking_id: str
+    dam_asset_id: str
+    box_folder_id: str
+    box_file_id: str
+    box_file_name: str
+    sha1: str
+    size: int
+
+
+class TrackingDatabase:
+    """Thread-safe access to the tracking database (a small connection pool)."""
+
+    def __init__(self, dsn: str, max_connections: int = 20) -> None:
+        self._dsn = dsn
+        self._max = max_connections
+        self._pool: psycopg2.pool.ThreadedConnectionPool | None = None
+        self._pool_lock = threading.Lock()
+
+    # -- plumbing -------------------------------------------------------------------------
+    def _get_pool(self) -> psycopg2.pool.ThreadedConnectionPool:
+        with self._pool_lock:
+            if self._pool is None:
+                try:
+                    self._pool = psycopg2.pool.ThreadedConnectionPool(1, self._max, self._dsn)
+                except psycopg2.OperationalError as exc:
+                    raise TransientError(
+                        f"cannot connect to the tracking database: {_first_line(exc)}", system="tracking-db"
+                    ) from exc
+            return self._pool
+
+    @contextmanager
+    def transaction(self) -> Iterator[psycopg2.extras.RealDictCursor]:
+        """A cursor inside one transaction: committed on success, rolled back on error."""
+        pool = self._get_pool()
+        conn = pool.getconn()
+        broken = False
+        try:
+            with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+                yield cur
+            conn.commit()
+        except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+            broken = True
+            _safe_rollback(conn)
+            raise TransientError(f"tracking database error: {_first_line(exc)}", system="tracking-db") from exc
+        except BaseException:
+            _safe_rollback(conn)
+            raise
+        finally:
+            pool.putconn(conn, close=broken or conn.closed != 0)
+
+    def close(self) -> None:
+        with self._pool_lock:
+            if self._pool is not None:
+                self._pool.closeall()
+                self._pool = None
+
+    def __enter__(self) -> TrackingDatabase:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- schema ---------------------------------------------------------------------------
+    def migrate(self, directory: Path = MIGRATIONS_DIR) -> list[str]:
+        """Apply every migration not applied yet, in file-name order. Returns what was applied."""
+        applied: list[str] = []
+        with self.transaction() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK_KEY,))
+            cur.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+            )
+            cur.execute("SELECT version FROM schema_migrations")
+            done = {row["version"] for row in cur.fetchall()}
+            for path in sorted(directory.glob("*.sql")):
+                if path.stem in done:
+                    continue
+                cur.execute(path.read_text(encoding="utf-8"))
+                cur.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (path.stem,))
+                applied.append(path.stem)
+        return applied
+
+    def ping(self) -> None:
+        with self.transaction() as cur:
+            cur.execute("SELECT 1")
+
+    # -- master assets and tracking IDs ---------------------------------------------------
+    def register_master_asset(self, record: MasterAssetRecord) -> str:
+        """Insert or refresh the asset's row; return its tracking ID (stable across runs)."""
+        for _ in range(_MAX_ID_ATTEMPTS):
+            candidate = new_tracking_id()
+            try:
+                with self.transaction() as cur:
+                    cur.execute(_UPSERT_MASTER, {**record.model_dump(), "tracking_id": candidate,
+                                                 "metadata": json.dumps(record.metadata)})
+                    row = cur.fetchone()
+                    assert row is not None
+                    return str(row["tracking_id"])
+            except psycopg2.errors.UniqueViolation:
+                continue  # the random candidate belongs to another asset: draw again
+        raise ClientError("could not allocate a free tracking ID", system="tracking-db")
+
+    def tracking_id_for(self, campaign_folder_id: str, dam_asset_id: str) -> str | None:
+        with self.transaction() as cur:
+            cur.execute(
+                "SELECT tracking_id FROM master_assets WHERE campaign_folder_id=%s AND dam_asset_id=%s",
+                (campaign_folder_id, dam_asset_id),
+            )
+            row = cur.fetchone()
+            return str(row["tracking_id"]) if row else None
+
+    # -- Box uploads ----------------------------------------------------------------------
+    def box_upload(self, workflow: str, tracking_id: str) -> BoxUpload | None:
+        with self.transaction() as cur:
+            cur.execute("SELECT * FROM box_uploads WHERE workflow=%s AND tracking_id=%s", (workflow, tracking_id))
+            row = cur.fetchone()
+            return BoxUpload.model_validate(_strip(row)) if row else None
+
+    def record_box_upload(self, upload: BoxUpload, *, campaign_number: str, flow_run_id: str | None,
+                          event: str = "uploaded_to_box") -> None:
+        """Remember the Box file, move the asset to ``in_box`` and write the audit event, atomically."""
+        with self.transaction() as cur:
+            cur.execute(_UPSERT_UPLOAD, upload.model_dump())
+            cur.execute(
+                "UPDATE master_assets SET status='in_box', updated_at=now() WHERE tracking_id=%s",
+                (upload.tracking_id,),
+            )
+            _insert_event(cur, workflow=upload.workflow, event=event, tracking_id=upload.tracking_id,
+                          dam_asset_id=upload.dam_asset_id, campaign_number=campaign_number,
+                          detail={"box_file_id": upload.box_file_id, "box_folder_id": upload.box_folder_id,
+                                  "box_file_name": upload.box_file_name, "sha1": upload.sha1,
+                                  "size": upload.size},
+                          flow_run_id=flow_run_id)
+
+    # -- audit events ---------------------------------------------------------------------
+    def add_event(self, *, workflow: str, event: str, tracking_id: str | None = None,
+                  dam_asset_id: str | None = None, campaign_number: str | None = None,
+                  detail: dict[str, Any] | None = None, flow_run_id: str | None = None) -> None:
+        with self.transaction() as cur:
+            _insert_event(cur, workflow=workflow, event=event, tracking_id=tracking_id,
+                          dam_asset_id=dam_asset_id, campaign_number=campaign_number,
+                          detail=detail or {}, flow_run_id=flow_run_id)
+
+    def events(self, *, campaign_number: str | None = None, event: str | None = None) -> list[dict[str, Any]]:
+        clauses, params = [], []
+        if campaign_number:
+            clauses.append("campaign_number=%s")
+            params.append(campaign_number)
+        if event:
+            clauses.append("event=%s")
+            params.append(event)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        with self.transaction() as cur:
+            cur.execute(f"SELECT * FROM asset_events {where} ORDER BY id", params)
+            return [_strip(r) for r in cur.fetchall()]
+
+    def fetch_all(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        """Read-only helper for reports and tests."""
+        with self.transaction() as cur:
+            cur.execute(sql, params)
+            return [_strip(r) for r in cur.fetchall()]
+
+
+_UPSERT_MASTER = """
+INSERT INTO master_assets (tracking_id, dam_asset_id, campaign_folder_id, campaign_number, campaign_name,
+    local_campaign_id, global_master_campaign_id, dam_path, file_name, extension, size, mime_type,
+    brand, country, language, metadata)
+VALUES (%(tracking_id)s, %(dam_asset_id)s, %(campaign_folder_id)s, %(campaign_number)s, %(campaign_name)s,
+    %(local_campaign_id)s, %(global_master_campaign_id)s, %(dam_path)s, %(file_name)s, %(extension)s,
+    %(size)s, %(mime_type)s, %(brand)s, %(country)s, %(language)s, %(metadata)s::jsonb)
+ON CONFLICT (campaign_folder_id, dam_asset_id) DO UPDATE SET
+    campaign_number = EXCLUDED.campaign_number,
+    campaign_name = EXCLUDED.campaign_name,
+    local_campaign_id = COALESCE(EXCLUDED.local_campaign_id, master_assets.local_campaign_id),
+    global_master_campaign_id = COALESCE(EXCLUDED.global_master_campaign_id,
+                                         master_assets.global_master_campaign_id),
+    dam_path = EXCLUDED.dam_path, file_name = EXCLUDED.file_name, extension = EXCLUDED.extension,
+    size = EXCLUDED.size, mime_type = EXCLUDED.mime_type, brand = EXCLUDED.brand,
+    country = EXCLUDED.country, language = EXCLUDED.language, metadata = EXCLUDED.metadata,
+    updated_at = now()
+RETURNING tracking_id
+"""
+
+_UPSERT_UPLOAD = """
+INSERT INTO box_uploads (workflow, tracking_id, dam_asset_id, box_folder_id, box_file_id, box_file_name, sha1, size)
+VALUES (%(workflow)s, %(tracking_id)s, %(dam_asset_id)s, %(box_folder_id)s, %(box_file_id)s,
+        %(box_file_name)s, %(sha1)s, %(size)s)
+ON CONFLICT (workflow, tracking_id) DO UPDATE SET
+    dam_asset_id = EXCLUDED.dam_asset_id, box_folder_id = EXCLUDED.box_folder_id,
+    box_file_id = EXCLUDED.box_file_id, box_file_name = EXCLUDED.box_file_name,
+    sha1 = EXCLUDED.sha1, size = EXCLUDED.size, uploaded_at = now()
+"""
+
+
+def _insert_event(cur: Any, *, workflow: str, event: str, tracking_id: str | None, dam_asset_id: str | None,
+                  campaign_number: str | None, detail: dict[str, Any], flow_run_id: str | None) -> None:
+    cur.execute(
+        "INSERT INTO asset_events (tracking_id, dam_asset_id, campaign_number, workflow, event, detail, flow_run_id)"
+        " VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s)",
+        (tracking_id, dam_asset_id, campaign_number, workflow, event, json.dumps(detail, default=str), flow_run_id),
+    )
+
+
+def _strip(row: dict[str, Any] | None) -> dict[str, Any]:
+    """CHAR(n) columns come back space-padded; the rest as is."""
+    return {k: (v.strip() if isinstance(v, str) and k in ("tracking_id", "sha1") else v)
+            for k, v in (row or {}).items()}
+
+
+def _safe_rollback(conn: Any) -> None:
+    try:
+        conn.rollback()
+    except psycopg2.Error:
+        pass
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -1,0 +1,226 @@
+"""The DAM→Box transfer pipeline that A1→A2, A5→A6 and B1→B2 share.
+
+Reads as the SPEC's step list: find the campaigns, walk their folder, copy every selected
+asset in parallel (bounded), then move each campaign's status only when all of its assets
+succeeded. The run publishes one table row per asset and ends Completed or Failed with a
+summary message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prefect import get_run_logger
+from prefect.artifacts import create_table_artifact
+from prefect.futures import PrefectFuture, as_completed
+from prefect.states import Completed, Failed, State
+
+from blocks.box import BoxCredentials
+from blocks.dam import DamCredentials
+from blocks.tracking_database import TrackingDatabaseBlock
+from domain.campaigns import Campaign, DamAsset
+from domain.fields import load_dam_fields
+from domain.transfers import (
+    AssetJob,
+    AssetOutcome,
+    AssetResult,
+    CampaignOutcome,
+    CampaignResult,
+    RunSummary,
+    TransferWorkflow,
+    campaign_outcome,
+)
+from tasks.box import ensure_box_folder
+from tasks.dam import find_campaigns, list_campaign_assets, set_campaign_status
+from tasks.transfer import transfer_asset
+
+# Which assets of a campaign a workflow takes; the others are counted as skipped.
+AssetFilter = Callable[[DamAsset], bool]
+# How much the DAM and Box may be asked at once by one run (the flows' task runners allow more).
+MAX_CONCURRENCY = 64
+
+
+def run_transfer_workflow(
+    workflow: TransferWorkflow,
+    *,
+    dam_block: str,
+    box_block: str,
+    tracking_db_block: str,
+    box_root_folder_id: str,
+    campaign_number: str | None,
+    max_campaigns: int,
+    max_concurrent_transfers: int,
+    select_asset: AssetFilter | None = None,
+) -> State:
+    """Run one DAM→Box workflow over every pending campaign; return the run's final state."""
+    logger = get_run_logger()
+    if not 1 <= max_concurrent_transfers <= MAX_CONCURRENCY:
+        raise ValueError(f"max_concurrent_transfers must be between 1 and {MAX_CONCURRENCY}")
+    dam = DamCredentials.load(dam_block)
+    box = BoxCredentials.load(box_block)
+    tracking = TrackingDatabaseBlock.load(tracking_db_block)
+    tracking.get_client()  # fail fast (and migrate) before touching the DAM or Box
+
+    # 1. Campaigns in the starting status, oldest first, bounded per run.
+    campaigns = find_campaigns(dam, workflow.from_status, campaign_type=workflow.campaign_type,
+                               campaign_number=campaign_number, limit=max_campaigns)
+
+    # 2. Walk each campaign's folder; prepare its Box folder.
+    folder_name = getattr(load_dam_fields().campaign.folders, workflow.source_folder)
+    listings = {c.folder_id: list_campaign_assets.submit(dam, c, folder_name) for c in campaigns}
+    results: dict[str, CampaignResult] = {}
+    jobs: list[AssetJob] = []
+    skipped: dict[str, list[AssetResult]] = {}
+    for campaign in campaigns:
+        listing = listings[campaign.folder_id]
+        listing.wait()
+        if listing.state.is_failed():
+            results[campaign.folder_id] = _campaign_error(campaign, listing.state.message)
+            continue
+        assets: list[DamAsset] = listing.result()
+        selected = [a for a in assets if select_asset is None or select_asset(a)]
+        skipped[campaign.folder_id] = [
+            AssetResult(campaign_number=campaign.number, dam_path=a.dam_path, dam_asset_id=a.asset_id,
+                        outcome=AssetOutcome.SKIPPED, size=a.size)
+            for a in assets if select_asset is not None and not select_asset(a)
+        ]
+        if not selected:
+            continue
+        folder_path = workflow.box_folder_name(campaign)
+        folder = ensure_box_folder(box, box_root_folder_id, folder_path, return_state=True)
+        if folder.is_failed():
+            results[campaign.folder_id] = _campaign_error(campaign, folder.message)
+            continue
+        box_folder_id = folder.result()
+        results[campaign.folder_id] = CampaignResult(campaign=campaign, outcome=CampaignOutcome.PARTIAL,
+                                                     box_folder_id=box_folder_id, status_before=campaign.status,
+                                                     status_after=campaign.status)
+        jobs += [AssetJob(workflow=workflow.name, campaign=campaign, asset=a, box_folder_id=box_folder_id,
+                          box_folder_path=folder_path, campaign_id_column=workflow.campaign_id_column)
+                 for a in selected]
+
+    # 3. Copy every selected asset, at most max_concurrent_transfers at a time.
+    logger.info("Transferring %d asset(s) of %d campaign(s), %d at a time",
+                len(jobs), len(campaigns), max_concurrent_transfers)
+    asset_results = _transfer_all(jobs, dam, box, tracking, max_concurrent_transfers)
+
+    # 4. Per campaign: status moves only when every asset succeeded.
+    for campaign in campaigns:
+        result = results.get(campaign.folder_id) or CampaignResult(
+            campaign=campaign, outcome=CampaignOutcome.NO_ASSETS, status_before=campaign.status,
+            status_after=campaign.status)
+        if result.outcome == CampaignOutcome.ERROR:
+            continue
+        result.assets = [r for r in asset_results if r.campaign_number == campaign.number]
+        result.assets += skipped.get(campaign.folder_id, [])
+        result.outcome = campaign_outcome(result.assets)
+        if result.outcome == CampaignOutcome.COMPLETE:
+            moved = set_campaign_status(dam, campaign, workflow.to_status, return_state=True)
+            if moved.is_failed():
+                result.outcome, result.error = CampaignOutcome.ERROR, f"status not changed: {moved.message}"
+            else:
+                result.status_after = workflow.to_status
+        elif result.outcome == CampaignOutcome.NO_ASSETS:
+            logger.warning("Campaign %s has no assets to transfer; status stays %s", campaign.number, campaign.status)
+        else:
+            logger.error("Campaign %s: %d of %d asset(s) failed; status stays %s", campaign.number,
+                         len(result.failed_assets), len(result.assets), campaign.status)
+        results[campaign.folder_id] = result
+    _record_failures(tracking, workflow, list(results.values()))
+
+    # 5. What happened, for people (artifact) and for the daily report (state message).
+    ordered = [results[c.folder_id] for c in campaigns]
+    _publish_table(workflow, ordered)
+    summary = RunSummary.of(workflow.name, ordered)
+    logger.info(summary.message())
+    data = {"summary": summary.model_dump(), "campaigns": [_campaign_row(r) for r in ordered]}
+    if summary.ok:
+        return Completed(message=summary.message(), data=data)
+    return Failed(message=summary.message() + _first_errors(ordered), data=data)
+
+
+def _transfer_all(jobs: list[AssetJob], dam: DamCredentials, box: BoxCredentials, tracking: TrackingDatabaseBlock,
+                  limit: int) -> list[AssetResult]:
+    """Submit transfer tasks keeping at most ``limit`` in flight; a failed task becomes a FAILED row."""
+    in_flight: dict[PrefectFuture, AssetJob] = {}
+    results: list[AssetResult] = []
+
+    def collect_one() -> None:
+        done = next(as_completed(list(in_flight)))
+        results.append(_asset_result(in_flight.pop(done), done))
+
+    for job in jobs:
+        if len(in_flight) >= limit:
+            collect_one()
+        in_flight[transfer_asset.submit(job, dam, box, tracking)] = job
+    while in_flight:
+        collect_one()
+    return results
+
+
+def _asset_result(job: AssetJob, future: PrefectFuture) -> AssetResult:
+    state = future.state
+    if state.is_completed():
+        return future.result()
+    return AssetResult(campaign_number=job.campaign.number, dam_path=job.asset.dam_path,
+                       dam_asset_id=job.asset.asset_id, outcome=AssetOutcome.FAILED, size=job.asset.size,
+                       error=state.message or state.name)
+
+
+def _campaign_error(campaign: Campaign, message: str | None) -> CampaignResult:
+    return CampaignResult(campaign=campaign, outcome=CampaignOutcome.ERROR, status_before=campaign.status,
+                          status_after=campaign.status, error=message or "unknown error")
+
+
+def _record_failures(tracking: TrackingDatabaseBlock, workflow: TransferWorkflow,
+                     results: list[CampaignResult]) -> None:
+    """Audit events for what failed, so the tracking database tells the whole story."""
+    from prefect.runtime import flow_run
+
+    db = tracking.get_client()
+    run_id = str(flow_run.id) if flow_run.id else None
+    for result in results:
+        if result.outcome == CampaignOutcome.ERROR:
+            db.add_event(workflow=workflow.name, event="campaign_failed", campaign_number=result.campaign.number,
+                         detail={"error": result.error}, flow_run_id=run_id)
+        for asset in result.failed_assets:
+            db.add_event(workflow=workflow.name, event="transfer_failed", dam_asset_id=asset.dam_asset_id,
+                         campaign_number=asset.campaign_number, detail={"error": asset.error,
+                                                                        "dam_path": asset.dam_path},
+                         flow_run_id=run_id)
+
+
+def _publish_table(workflow: TransferWorkflow, results: list[CampaignResult]) -> None:
+    rows = [
+        {"campaign": r.campaign.number, "campaign_name": r.campaign.name, "path": a.dam_path,
+         "tracking_id": a.tracking_id or "", "outcome": a.outcome.value, "box_path": a.box_path or "",
+         "error": a.error or ""}
+        for r in results for a in r.assets
+    ]
+    rows += [
+        {"campaign": r.campaign.number, "campaign_name": r.campaign.name, "path": "", "tracking_id": "",
+         "outcome": r.outcome.value, "box_path": "", "error": r.error or ""}
+        for r in results if r.outcome in (CampaignOutcome.ERROR, CampaignOutcome.NO_ASSETS)
+    ]
+    create_table_artifact(
+        table=rows or [{"campaign": "", "campaign_name": "", "path": "", "tracking_id": "", "outcome": "no campaigns",
+                        "box_path": "", "error": ""}],
+        key=f"{workflow.name}-assets",
+        description=f"{workflow.name}: one row per asset (campaign, DAM path, tracking ID, outcome, error)",
+    )
+
+
+def _campaign_row(result: CampaignResult) -> dict[str, object]:
+    return {"number": result.campaign.number, "name": result.campaign.name, "outcome": result.outcome.value,
+            "status_before": result.status_before, "status_after": result.status_after,
+            "box_folder_id": result.box_folder_id, "assets": len(result.assets),
+            "failed": len(result.failed_assets), "error": result.error}
+
+
+def _first_errors(results: list[CampaignResult], limit: int = 3) -> str:
+    errors = [f"{r.campaign.number}: {r.error}" for r in results if r.error]
+    errors += [f"{a.campaign_number} {a.dam_path}: {a.error}" for r in results for a in r.failed_assets]
+    if not errors:
+        return ""
+    more = f" (+{len(errors) - limit} more)" if len(errors) > limit else ""
+    return ". Errors: " + "; ".join(errors[:limit]) + more

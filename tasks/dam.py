@@ -1,0 +1,55 @@
+"""Prefect tasks that talk to the DAM: one OTMM operation each."""
+
+from __future__ import annotations
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from blocks.dam import DamCredentials
+from clients.errors import NotFound
+from domain.campaigns import Campaign, DamAsset
+from tasks.retry import IO_RETRIES
+
+
+@task(name="find-campaigns", cache_policy=NO_CACHE, **IO_RETRIES)
+def find_campaigns(dam: DamCredentials, status: str, campaign_type: str | None = None,
+                   campaign_number: str | None = None, limit: int | None = None) -> list[Campaign]:
+    """Campaigns in ``status`` (and of ``campaign_type``), oldest first, at most ``limit``.
+
+    With ``campaign_number`` only that campaign, and only when it is in ``status``.
+    """
+    logger = get_run_logger()
+    client = dam.get_client()
+    campaigns = client.find_campaigns(status, campaign_type=campaign_type)
+    if campaign_number:
+        campaigns = [c for c in campaigns if c.number == campaign_number]
+        if not campaigns:
+            logger.warning("Campaign %s is not in status %s%s: nothing to do", campaign_number, status,
+                           f" with type {campaign_type!r}" if campaign_type else "")
+    pending = len(campaigns)
+    if limit is not None:
+        campaigns = campaigns[:limit]
+    logger.info("Found %d campaign(s) in status %s; taking %d this run", pending, status, len(campaigns))
+    return campaigns
+
+
+@task(name="list-campaign-assets", task_run_name="list-assets-{campaign.number}", cache_policy=NO_CACHE,
+      **IO_RETRIES)
+def list_campaign_assets(dam: DamCredentials, campaign: Campaign, folder_name: str) -> list[DamAsset]:
+    """Every asset under the campaign's ``folder_name`` folder, walked recursively."""
+    client = dam.get_client()
+    try:
+        folder_id = client.find_subfolder(campaign.folder_id, folder_name)
+    except NotFound as exc:
+        raise NotFound(f"campaign {campaign.number} has no {folder_name!r} folder") from exc
+    assets = list(client.walk_assets(folder_id))
+    get_run_logger().info("Campaign %s: %d asset(s) in %r", campaign.number, len(assets), folder_name)
+    return assets
+
+
+@task(name="set-campaign-status", task_run_name="set-status-{campaign.number}-{status}", cache_policy=NO_CACHE,
+      **IO_RETRIES)
+def set_campaign_status(dam: DamCredentials, campaign: Campaign, status: str) -> None:
+    """Move the campaign to ``status`` in the DAM (lock, update, unlock)."""
+    dam.get_client().set_campaign_status(campaign.folder_id, status)
+    get_run_logger().info("Campaign %s: status %s → %s", campaign.number, campaign.status, status)

@@ -1,0 +1,97 @@
+"""The per-asset DAM→Box transfer task shared by A1→A2, A5→A6 and B1→B2."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+
+from blocks.box import BoxCredentials
+from blocks.dam import DamCredentials
+from blocks.tracking_database import TrackingDatabaseBlock
+from clients.tracking_db import BoxUpload, MasterAssetRecord
+from clients.transfer import dam_sha1, stream_dam_to_box
+from domain.box_names import box_safe_name, tracked_file_name
+from domain.fields import load_dam_fields
+from domain.transfers import AssetJob, AssetOutcome, AssetResult
+from tasks.retry import IO_RETRIES
+
+
+def master_asset_record(job: AssetJob) -> MasterAssetRecord:
+    """The tracking-database row of a DAM asset in a campaign (full metadata kept as JSONB)."""
+    fields = load_dam_fields().asset
+    asset, campaign = job.asset, job.campaign
+    meta = asset.metadata
+
+    def text(field_id: str) -> str | None:
+        value = meta.get(field_id)
+        return None if value in (None, "") else str(value)
+
+    return MasterAssetRecord(
+        dam_asset_id=asset.asset_id,
+        campaign_folder_id=campaign.folder_id,
+        campaign_number=campaign.number,
+        campaign_name=campaign.name,
+        **{job.campaign_id_column: campaign.number},
+        dam_path=asset.dam_path,
+        file_name=asset.name,
+        extension=PurePosixPath(asset.name).suffix.lstrip(".").lower(),
+        size=asset.size,
+        mime_type=asset.mime_type,
+        brand=text(fields.brand),
+        country=text(fields.country),
+        language=text(fields.language),
+        metadata={"fields": meta, "metadata_element_list": asset.raw_metadata},
+    )
+
+
+@task(name="transfer-asset", task_run_name="transfer-{job.campaign.number}-{job.asset.name}",
+      cache_policy=NO_CACHE, **IO_RETRIES)
+def transfer_asset(job: AssetJob, dam: DamCredentials, box: BoxCredentials,
+                   tracking: TrackingDatabaseBlock) -> AssetResult:
+    """Give the asset its tracking ID and stream it from the DAM into the campaign's Box folder.
+
+    Safe to repeat: an identical file already in Box (from an earlier run, or from a run that
+    crashed before recording it) is recognised by name and SHA-1 and not uploaded again.
+    """
+    logger = get_run_logger()
+    db, store, dam_client = tracking.get_client(), box.get_client(), dam.get_client()
+    asset = job.asset
+    tracking_id = db.register_master_asset(master_asset_record(job))
+    folder_id = store.ensure_folder_path(job.box_folder_id, asset.sub_path)
+    name = tracked_file_name(tracking_id, asset.name)
+    box_path = "/".join([job.box_folder_path, *(box_safe_name(p) for p in asset.sub_path), name])
+
+    def result(outcome: AssetOutcome, file_id: str) -> AssetResult:
+        return AssetResult(campaign_number=job.campaign.number, dam_path=asset.dam_path, dam_asset_id=asset.asset_id,
+                           tracking_id=tracking_id, outcome=outcome, box_file_id=file_id, box_path=box_path,
+                           size=asset.size)
+
+    previous = db.box_upload(job.workflow, tracking_id)
+    existing = store.find_file(folder_id, name, size=max(asset.size, 1))
+    if existing is not None and previous is not None and previous.box_file_id == existing.id \
+            and previous.sha1 == existing.sha1 and existing.size == asset.size:
+        logger.info("%s already in Box as %s (file %s)", asset.dam_path, box_path, existing.id)
+        return result(AssetOutcome.ALREADY_IN_BOX, existing.id)
+
+    event = "uploaded_to_box"
+    if existing is not None:
+        sha1, _ = dam_sha1(dam_client, asset.asset_id)
+        if sha1 == existing.sha1:
+            stored, outcome, event = existing, AssetOutcome.ALREADY_IN_BOX, "found_in_box"
+        else:
+            stored = stream_dam_to_box(dam_client, store, asset.asset_id, folder_id, name, replace_file_id=existing.id)
+            outcome, event = AssetOutcome.UPLOADED, "updated_in_box"
+    else:
+        stored = stream_dam_to_box(dam_client, store, asset.asset_id, folder_id, name)
+        outcome = AssetOutcome.UPLOADED
+
+    db.record_box_upload(
+        BoxUpload(workflow=job.workflow, tracking_id=tracking_id, dam_asset_id=asset.asset_id, box_folder_id=folder_id,
+                  box_file_id=stored.id, box_file_name=name, sha1=stored.sha1, size=stored.size),
+        campaign_number=job.campaign.number, flow_run_id=str(flow_run.id) if flow_run.id else None, event=event,
+    )
+    logger.info("%s → %s (%s, %d bytes, tracking ID %s)", asset.dam_path, box_path, event, stored.size, tracking_id)
+    return result(outcome, stored.id)
