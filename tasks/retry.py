@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from prefect.tasks import exponential_backoff
@@ -20,9 +21,11 @@ def retry_on_transient(task: Any, task_run: Any, state: Any) -> bool:
 
 # Box's SDK already retries 429/5xx per request; these task retries cover what it cannot
 # (a streamed body cannot be replayed, dropped DAM downloads, database hiccups).
+# CONTENT_SCALING_RETRY_BACKOFF_S tunes the base delay (tests use a fraction of a second).
+BACKOFF_SECONDS = float(os.environ.get("CONTENT_SCALING_RETRY_BACKOFF_S", "2"))
 IO_RETRIES: dict[str, Any] = dict(
     retries=3,
-    retry_delay_seconds=exponential_backoff(backoff_factor=2),
+    retry_delay_seconds=exponential_backoff(backoff_factor=BACKOFF_SECONDS),
     retry_jitter_factor=0.5,
     retry_condition_fn=retry_on_transient,
 )

@@ -1,0 +1,80 @@
+"""The tracking database against a real (embedded) PostgreSQL."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+import clients.tracking_db as tracking_db
+from clients.tracking_db import BoxUpload, MasterAssetRecord, TrackingDatabase
+
+
+@pytest.fixture
+def db(tracking_dsn: str):
+    with TrackingDatabase(tracking_dsn) as database:
+        database.migrate()
+        yield database
+
+
+def record(asset: str, campaign: str = "folder-1") -> MasterAssetRecord:
+    return MasterAssetRecord(dam_asset_id=asset, campaign_folder_id=campaign, campaign_number="C1",
+                             campaign_name="Spring", local_campaign_id="C1", dam_path=f"x/{asset}.jpg",
+                             file_name=f"{asset}.jpg", extension="jpg", size=10, metadata={"k": "v"})
+
+
+def test_migrations_are_idempotent_and_versioned(tracking_dsn: str) -> None:
+    with TrackingDatabase(tracking_dsn) as database:
+        assert database.migrate() == ["0001_tracking"]
+        assert database.migrate() == []
+        tables = {r["table_name"] for r in database.fetch_all(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema='public'")}
+        assert {"master_assets", "derivative_assets", "asset_events", "campaign_status", "box_uploads",
+                "schema_migrations"} <= tables
+
+
+def test_concurrent_migrations_do_not_collide(tracking_dsn: str) -> None:
+    def run(_: int) -> list[str]:
+        with TrackingDatabase(tracking_dsn) as database:
+            return database.migrate()
+
+    with ThreadPoolExecutor(4) as pool:
+        applied = list(pool.map(run, range(4)))
+    assert sorted(map(len, applied)) == [0, 0, 0, 1]
+
+
+def test_tracking_id_is_stable_per_asset_and_campaign(db: TrackingDatabase) -> None:
+    first = db.register_master_asset(record("a"))
+    assert db.register_master_asset(record("a")) == first
+    assert db.register_master_asset(record("b")) != first
+    assert db.register_master_asset(record("a", campaign="folder-2")) != first  # same asset, other campaign
+    assert len(db.fetch_all("SELECT * FROM master_assets")) == 3
+    assert db.tracking_id_for("folder-1", "a") == first
+
+
+def test_tracking_id_collision_draws_again(db: TrackingDatabase, monkeypatch: pytest.MonkeyPatch) -> None:
+    draws = iter(["AAAAAA", "AAAAAA", "BBBBBB"])
+    monkeypatch.setattr(tracking_db, "new_tracking_id", lambda: next(draws))
+    assert db.register_master_asset(record("a")) == "AAAAAA"
+    assert db.register_master_asset(record("b")) == "BBBBBB"
+
+
+def test_parallel_registration_gives_one_id_per_asset(db: TrackingDatabase) -> None:
+    with ThreadPoolExecutor(8) as pool:
+        ids = list(pool.map(lambda i: db.register_master_asset(record(f"asset-{i % 10}")), range(80)))
+    assert len(set(ids)) == 10
+    assert len(db.fetch_all("SELECT * FROM master_assets")) == 10
+
+
+def test_box_upload_is_recorded_with_its_event(db: TrackingDatabase) -> None:
+    tid = db.register_master_asset(record("a"))
+    upload = BoxUpload(workflow="a1-to-a2", tracking_id=tid, dam_asset_id="a", box_folder_id="5", box_file_id="9",
+                       box_file_name=f"{tid}_a.jpg", sha1="0" * 40, size=10)
+    db.record_box_upload(upload, campaign_number="C1", flow_run_id="run-1")
+    db.record_box_upload(upload, campaign_number="C1", flow_run_id="run-2")
+    assert db.box_upload("a1-to-a2", tid) == upload
+    assert db.box_upload("b1-to-b2", tid) is None
+    assert db.fetch_all("SELECT status FROM master_assets")[0]["status"] == "in_box"
+    events = db.events(campaign_number="C1")
+    assert [e["flow_run_id"] for e in events] == ["run-1", "run-2"]
+    assert events[0]["detail"]["box_file_id"] == "9"

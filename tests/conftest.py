@@ -1,0 +1,114 @@
+"""Real parts for the tests: simulators over HTTP(S) on 127.0.0.1, an embedded PostgreSQL,
+and (for flow tests) a real Prefect API from ``prefect_test_harness``."""
+
+from __future__ import annotations
+
+import os
+
+# Before anything imports prefect or the tasks: quiet, offline, fast retries.
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
+os.environ.setdefault("CONTENT_SCALING_RETRY_BACKOFF_S", "0.05")
+os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
+
+import secrets  # noqa: E402
+import uuid  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import psycopg2  # noqa: E402
+import pytest  # noqa: E402
+
+from simulators.common import ServerThread  # noqa: E402
+from simulators.jwt_keys import JwtAppKeys, make_jwt_app_keys  # noqa: E402
+
+
+# -- PostgreSQL ---------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An embedded PostgreSQL for the whole session (stopped at the end); yields its admin DSN."""
+    import pgserver
+
+    data_dir = tmp_path_factory.mktemp("pg") / "data"
+    server = pgserver.get_server(data_dir, cleanup_mode="stop")
+    yield server.get_uri()
+    server.cleanup()
+
+
+@pytest.fixture
+def tracking_dsn(postgres_server: str) -> Iterator[str]:
+    """A fresh, empty database per test."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = psycopg2.connect(postgres_server)
+    admin.autocommit = True
+    admin.cursor().execute(f'CREATE DATABASE "{name}"')
+    dsn = postgres_server.replace("/postgres?", f"/{name}?")
+    yield dsn
+    admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+
+
+# -- simulators ---------------------------------------------------------------------------
+@dataclass
+class RunningOtmm:
+    sim: object  # simulators.otmm.OtmmSimulator
+    server: ServerThread
+    client_id: str
+    client_secret: str
+
+    @property
+    def base_url(self) -> str:
+        return self.server.base_url
+
+
+@pytest.fixture
+def otmm() -> Iterator[RunningOtmm]:
+    from simulators.otmm import OtmmSimulator
+
+    secret = secrets.token_urlsafe(16)
+    sim = OtmmSimulator(client_id="cs-test", client_secret=secret, token_ttl=3600)
+    with ServerThread(sim.app) as server:
+        yield RunningOtmm(sim, server, "cs-test", secret)
+
+
+@pytest.fixture(scope="session")
+def box_keys() -> JwtAppKeys:
+    return make_jwt_app_keys("test-key-1", secrets.token_urlsafe(12))
+
+
+@dataclass
+class RunningBox:
+    sim: object  # simulators.box.BoxSimulator
+    server: ServerThread
+    client_id: str
+    client_secret: str
+    keys: JwtAppKeys
+    enterprise_id: str = "4242"
+
+    @property
+    def base_url(self) -> str:
+        return self.server.base_url
+
+
+@pytest.fixture
+def box(tmp_path: Path, box_keys: JwtAppKeys) -> Iterator[RunningBox]:
+    from simulators.box import BoxSimulator
+
+    secret = secrets.token_urlsafe(16)
+    sim = BoxSimulator(storage_dir=tmp_path / "box", client_id="cs-box", client_secret=secret,
+                       public_keys={box_keys.key_id: box_keys.public_key_pem}, enterprise_id="4242",
+                       part_size=1024 * 1024, chunked_min_size=1024 * 1024)
+    with ServerThread(sim.app) as server:
+        yield RunningBox(sim, server, "cs-box", secret, box_keys)
+
+
+# -- Prefect ------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def prefect_api() -> Iterator[None]:
+    """A real Prefect API (temporary server + SQLite), started once for the session."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=90):
+        yield

@@ -1,0 +1,44 @@
+"""Flow tests: blocks saved in a real Prefect API, pointing at the simulators and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from blocks._cache import clear_cached_clients
+from clients.tracking_db import TrackingDatabase
+
+pytestmark = pytest.mark.prefect
+
+
+@dataclass
+class FlowEnv:
+    otmm: object  # tests.conftest.RunningOtmm
+    box: object  # tests.conftest.RunningBox
+    db: TrackingDatabase
+    box_root: str
+
+
+@pytest.fixture
+def flow_env(prefect_api: None, otmm, box, tracking_dsn: str) -> Iterator[FlowEnv]:
+    from blocks.box import BoxCredentials
+    from blocks.dam import DamCredentials
+    from blocks.tracking_database import TrackingDatabaseBlock
+
+    clear_cached_clients()
+    DamCredentials(base_url=otmm.base_url, auth_method="oauth2", client_id=otmm.client_id,
+                   client_secret=otmm.client_secret, page_size=3).save("dam", overwrite=True)
+    BoxCredentials(client_id=box.client_id, client_secret=box.client_secret, public_key_id=box.keys.key_id,
+                   private_key=box.keys.private_key_pem, private_key_passphrase=box.keys.passphrase,
+                   enterprise_id=box.enterprise_id, api_base_url=box.base_url, upload_base_url=box.base_url + "/api",
+                   max_attempts=3, retry_base_interval=0.01, chunked_threshold_bytes=1024 * 1024,
+                   ).save("box", overwrite=True)
+    TrackingDatabaseBlock(dsn=tracking_dsn).save("tracking-db", overwrite=True)
+    db = TrackingDatabase(tracking_dsn)
+    db.migrate()
+    root = box.sim.create_folder("0", "Local adaptation")
+    yield FlowEnv(otmm, box, db, root)
+    db.close()
+    clear_cached_clients()

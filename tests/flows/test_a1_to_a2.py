@@ -1,0 +1,229 @@
+"""A1→A2 end to end: a real flow run against the simulators, PostgreSQL and a Prefect API."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import httpx
+import pytest
+from prefect import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
+
+from flows.a1_to_a2 import a1_to_a2
+
+pytestmark = pytest.mark.prefect
+
+CAMPAIGN = "C000000101"
+
+
+def seed_campaign(sim, number: str = CAMPAIGN, name: str = "Spring Launch", status: str = "A1",
+                  created: str = "2026-01-05T10:00:00Z") -> dict[str, str]:
+    """A campaign with assets at the root of Master Assets and two levels below it."""
+    c = sim.add_campaign(number=number, name=name, status=status, campaign_type="Local comm", created=created)
+    social = sim.add_folder(c.master_assets_id, "Social")
+    stories = sim.add_folder(social, "Stories")
+    return {
+        "hero.jpg": sim.add_asset(c.master_assets_id, "hero.jpg", size=300_000, mime_type="image/jpeg",
+                                  fields={"MKT.FIELD.BRAND": "Nutty", "MKT.FIELD.COUNTRY": "IT"}),
+        "Social/post.png": sim.add_asset(social, "post.png", size=120_000, mime_type="image/png"),
+        "Social/Stories/story.mp4": sim.add_asset(stories, "story.mp4", size=2_500_000, mime_type="video/mp4"),
+        "folder_id": c.folder_id,
+    }
+
+
+def box_files(env) -> dict[str, dict]:
+    """Box files below the A1→A2 root, keyed by their path relative to it."""
+    root_path = next(f["path"] for f in env.box.sim.folders() if f["id"] == env.box_root)
+    return {f["path"][len(root_path) + 1:]: f for f in env.box.sim.files() if f["path"].startswith(root_path + "/")}
+
+
+def artifact_rows(state) -> list[dict]:
+    with get_client(sync_client=True) as client:
+        arts = client.read_artifacts(artifact_filter=ArtifactFilter(
+            flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id]),
+            key=ArtifactFilterKey(any_=["a1-to-a2-assets"])))
+    assert len(arts) == 1
+    data = arts[0].data
+    return json.loads(data) if isinstance(data, str) else data
+
+
+def inject(base_url: str, **rule) -> None:
+    httpx.post(base_url + "/_sim/faults", json=rule).raise_for_status()
+
+
+def clear_faults(base_url: str) -> None:
+    httpx.delete(base_url + "/_sim/faults").raise_for_status()
+
+
+def test_happy_path_with_nested_sub_folders(flow_env):
+    sim = flow_env.otmm.sim
+    assets = seed_campaign(sim)
+
+    state = a1_to_a2(box_root_folder_id=flow_env.box_root, return_state=True)
+
+    assert state.is_completed(), state.message
+    assert sim.campaign_status(assets["folder_id"]) == "A2"
+    files = box_files(flow_env)
+    assert len(files) == 3
+    rows = flow_env.db.fetch_all("SELECT * FROM master_assets ORDER BY dam_path")
+    by_path = {r["dam_path"]: r for r in rows}
+    for dam_path in ("hero.jpg", "Social/post.png", "Social/Stories/story.mp4"):
+        tracking_id = by_path[dam_path]["tracking_id"]
+        folder, _, name = dam_path.rpartition("/")
+        box_path = "/".join(p for p in [f"{CAMPAIGN}-Spring Launch", folder, f"{tracking_id}_{name}"] if p)
+        assert box_path in files, sorted(files)
+        assert files[box_path]["sha1"] == sim.content_sha1(assets[dam_path])
+    assert by_path["hero.jpg"]["brand"] == "Nutty" and by_path["hero.jpg"]["country"] == "IT"
+    assert by_path["hero.jpg"]["metadata"]["fields"]["MKT.FIELD.BRAND"] == "Nutty"
+    assert len(flow_env.db.events(event="uploaded_to_box")) == 3
+    table = artifact_rows(state)
+    assert {r["outcome"] for r in table} == {"uploaded"}
+    assert {r["tracking_id"] for r in table} == set(by_path[p]["tracking_id"] for p in by_path)
+
+
+def test_rerun_is_idempotent(flow_env):
+    sim = flow_env.otmm.sim
+    assets = seed_campaign(sim)
+    assert a1_to_a2(box_root_folder_id=flow_env.box_root, return_state=True).is_completed()
+    first_files = box_files(flow_env)
+    first_ids = flow_env.db.fetch_all("SELECT tracking_id, dam_asset_id FROM master_assets ORDER BY 1")
+    counts = {t: flow_env.db.fetch_all(f"SELECT count(*) AS n FROM {t}")[0]["n"]
+              for t in ("master_assets", "box_uploads", "asset_events")}
+
+    sim.set_campaign_status(assets["folder_id"], "A1")  # someone sends it round again
+    state = a1_to_a2(box_root_folder_id=flow_env.box_root, return_state=True)
+
+    assert state.is_completed(), state.message
+    assert sim.campaign_status(assets["folder_id"]) == "A2"
+    assert box_files(flow_env).keys() == first_files.keys()
+    assert flow_env.db.fetch_all("SELECT tracking_id, dam_asset_id FROM master_assets ORDER BY 1") == first_ids
+    assert counts == {t: flow_env.db.fetch_all(f"SELECT count(*) AS n FROM {t}")[0]["n"] for t in counts}
+    assert {r["outcome"] for r in artifact_rows(state)} == {"already_in_box"}
+
+
+def test_crash_after_upload_before_record_is_recognised(flow_env):
+    """A Box file whose upload was never recorded (crash) is adopted, not duplicated."""
+    sim = flow_env.otmm.sim
+    assets = seed_campaign(sim)
+    assert a1_to_a2(box_root_folder_id=flow_env.box_root, return_state=True).is_completed()
+    flow_env.db.fetch_all("DELETE FROM box_uploads RETURNING 1")
+    sim.set_campaign_status(assets["folder_id"], "A1")
+
+    state = a1_to_a2(box_root_folder_id=flow_env.box_root, return_state=True)
+
+    assert state.is_completed(), state.message
+    assert len(box_files(flow_env)) == 3
+    assert len(flow_env.db.events(event="found_in_box")) == 3
+
+
+def test_one_asset_failing_keeps_status_then_next_run_completes(flow_env):
+    sim = flow_env.otmm.sim
+    assets = seed_campaign(sim)
+    broken = assets["Social/post.png"]
+    inject(flow_env.otmm.base_url, path=f"/assets/{broken}/contents$", kind="status", status=403, count=-1)
+
+    state = a1_to_a2(box_root_folder_id=flow_env.box_root, return_state=True)
+
+    assert state.is_failed()
+    assert "1 partial" in state.message and "Social/post.png" in state.message
+    assert sim.campaign_status(assets["folder_id"]) == "A1"
+    assert len(box_files(flow_env)) == 2  # the others were still copied and recorded
+    assert len(flow_env.db.fetch_all("SELECT * FROM box_uploads")) == 2
+    failed = flow_env.db.events(event="transfer_failed")
+    assert [e["dam_asset_id"] for e in failed] == [broken]
+    rows = {r["path"]: r for r in artifact_rows(state)}
+    assert rows["Social/post.png"]["outcome"] == "failed" and rows["Social/post.png"]["error"]
+
+    clear_faults(flow_env.otmm.base_url)
+    state = a1_to_a2(box_root_folder_id=flow_env.box_root, return_state=True)
+
+    assert state.is_completed(), state.message
+    assert sim.campaign_status(assets["folder_id"]) == "A2"
+    assert len(box_files(flow_env)) == 3
+    outcomes = {r["path"]: r["outcome"] for r in artifact_rows(state)}
+    assert outcomes == {"hero.jpg": "already_in_box", "Social/post.png": "uploaded",
+                        "Social/Stories/story.mp4": "already_in_box"}
+
+
+def test_transient_429_and_5xx_are_retried(flow_env):
+    sim = flow_env.otmm.sim
+    assets = seed_campaign(sim)
+    inject(flow_env.otmm.base_url, path="/contents$", kind="status", status=503, count=2)
+    inject(flow_env.otmm.base_url, path="/folders/.*/children", kind="status", status=429, retry_after=0, count=1)
+    inject(flow_env.otmm.base_url, path="/contents$", kind="drop", after_bytes=50_000, count=1)
+    inject(flow_env.box.base_url, path="/files/content$", method="POST", kind="status", status=429, retry_after=0,
+           count=2)
+    inject(flow_env.box.base_url, path="/2.0/folders$", kind="status", status=500, count=1)
+
+    state = a1_to_a2(box_root_folder_id=flow_env.box_root, return_state=True)
+
+    assert state.is_completed(), state.message
+    assert sim.campaign_status(assets["folder_id"]) == "A2"
+    files = box_files(flow_env)
+    assert len(files) == 3
+    assert sorted(f["sha1"] for f in files.values()) == sorted(
+        sim.content_sha1(assets[k]) for k in ("hero.jpg", "Social/post.png", "Social/Stories/story.mp4"))
+
+
+def test_token_expiry_mid_run(flow_env):
+    sim = flow_env.otmm.sim
+    assets = seed_campaign(sim)
+    inject(flow_env.otmm.base_url, path="/contents$", kind="latency", seconds=0.4)
+    tokens_before = sim.token_requests
+    timer = threading.Timer(0.8, sim.expire_tokens)
+    timer.start()
+    try:
+        state = a1_to_a2(box_root_folder_id=flow_env.box_root, return_state=True, max_concurrent_transfers=1)
+    finally:
+        timer.cancel()
+
+    assert state.is_completed(), state.message
+    assert sim.campaign_status(assets["folder_id"]) == "A2"
+    assert sim.token_requests >= tokens_before + 2  # the first token, then a new one after expiry
+
+
+def test_empty_campaign(flow_env):
+    sim = flow_env.otmm.sim
+    c = sim.add_campaign(number="C000000102", name="Nothing Yet", status="A1", campaign_type="Local comm",
+                         created="2026-01-06T10:00:00Z")
+
+    state = a1_to_a2(box_root_folder_id=flow_env.box_root, return_state=True)
+
+    assert state.is_completed(), state.message
+    assert "1 without assets" in state.message
+    assert sim.campaign_status(c.folder_id) == "A1"  # nothing went to Box: agencies have nothing to adapt
+    assert box_files(flow_env) == {}
+    assert [r["outcome"] for r in artifact_rows(state)] == ["no_assets"]
+
+
+def test_campaign_name_with_characters_box_forbids(flow_env):
+    sim = flow_env.otmm.sim
+    assets = seed_campaign(sim, name=" Summer/Winter \\ Launch\t")
+
+    state = a1_to_a2(box_root_folder_id=flow_env.box_root, return_state=True)
+
+    assert state.is_completed(), state.message
+    assert sim.campaign_status(assets["folder_id"]) == "A2"
+    folders = {f["path"].rsplit("/", 1)[-1] for f in flow_env.box.sim.folders()}
+    assert f"{CAMPAIGN}- Summer_Winter _ Launch" in folders
+    assert len(box_files(flow_env)) == 3
+
+
+def test_only_the_targeted_campaign_oldest_first_and_bounded(flow_env):
+    sim = flow_env.otmm.sim
+    older = seed_campaign(sim, number="C000000001", name="Old", created="2025-01-01T00:00:00Z")
+    newer = seed_campaign(sim, number="C000000002", name="New", created="2026-03-01T00:00:00Z")
+    other = seed_campaign(sim, number="C000000003", name="Other", status="A3")
+
+    state = a1_to_a2(box_root_folder_id=flow_env.box_root, max_campaigns=1, return_state=True)
+    assert state.is_completed(), state.message
+    assert (sim.campaign_status(older["folder_id"]), sim.campaign_status(newer["folder_id"])) == ("A2", "A1")
+
+    state = a1_to_a2(box_root_folder_id=flow_env.box_root, campaign_number="C000000003", return_state=True)
+    assert state.is_completed() and "0 campaign(s) found" in state.message
+    assert sim.campaign_status(other["folder_id"]) == "A3"
+
+    state = a1_to_a2(box_root_folder_id=flow_env.box_root, campaign_number="C000000002", return_state=True)
+    assert state.is_completed(), state.message
+    assert sim.campaign_status(newer["folder_id"]) == "A2"
