@@ -163,9 +163,10 @@ class TrackingDatabase:
             return str(row["tracking_id"]) if row else None
 
     # -- Box uploads ----------------------------------------------------------------------
-    def box_upload(self, workflow: str, tracking_id: str) -> BoxUpload | None:
+    def box_upload(self, workflow: str, dam_asset_id: str) -> BoxUpload | None:
+        """What ``workflow`` last put in Box for this DAM asset, if anything."""
         with self.transaction() as cur:
-            cur.execute("SELECT * FROM box_uploads WHERE workflow=%s AND tracking_id=%s", (workflow, tracking_id))
+            cur.execute("SELECT * FROM box_uploads WHERE workflow=%s AND dam_asset_id=%s", (workflow, dam_asset_id))
             row = cur.fetchone()
             return BoxUpload.model_validate(_strip(row)) if row else None
 
@@ -238,8 +239,8 @@ _UPSERT_UPLOAD = """
 INSERT INTO box_uploads (workflow, tracking_id, dam_asset_id, box_folder_id, box_file_id, box_file_name, sha1, size)
 VALUES (%(workflow)s, %(tracking_id)s, %(dam_asset_id)s, %(box_folder_id)s, %(box_file_id)s,
         %(box_file_name)s, %(sha1)s, %(size)s)
-ON CONFLICT (workflow, tracking_id) DO UPDATE SET
-    dam_asset_id = EXCLUDED.dam_asset_id, box_folder_id = EXCLUDED.box_folder_id,
+ON CONFLICT (workflow, dam_asset_id) DO UPDATE SET
+    tracking_id = EXCLUDED.tracking_id, box_folder_id = EXCLUDED.box_folder_id,
     box_file_id = EXCLUDED.box_file_id, box_file_name = EXCLUDED.box_file_name,
     sha1 = EXCLUDED.sha1, size = EXCLUDED.size, uploaded_at = now()
 """

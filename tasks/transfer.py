@@ -69,7 +69,7 @@ def transfer_asset(job: AssetJob, dam: DamCredentials, box: BoxCredentials,
                            tracking_id=tracking_id, outcome=outcome, box_file_id=file_id, box_path=box_path,
                            size=asset.size)
 
-    previous = db.box_upload(job.workflow, tracking_id)
+    previous = db.box_upload(job.workflow, asset.asset_id)
     existing = store.find_file(folder_id, name, size=max(asset.size, 1))
     if existing is not None and previous is not None and previous.box_file_id == existing.id \
             and previous.sha1 == existing.sha1 and existing.size == asset.size:

@@ -28,7 +28,8 @@ CREATE TABLE master_assets (
 CREATE INDEX master_assets_campaign_number ON master_assets (campaign_number);
 CREATE INDEX master_assets_dam_asset_id ON master_assets (dam_asset_id);
 
--- One row per asset copied to Box by a workflow (A1→A2, A5→A6, B1→B2).
+-- One row per DAM asset copied to Box by a workflow (A1→A2, A5→A6, B1→B2). Several DAM
+-- assets may share a tracking ID (localised versions of one master), hence the key.
 CREATE TABLE box_uploads (
     workflow      TEXT        NOT NULL,
     tracking_id   CHAR(6)     NOT NULL,
@@ -39,8 +40,9 @@ CREATE TABLE box_uploads (
     sha1          CHAR(40)    NOT NULL,
     size          BIGINT      NOT NULL,
     uploaded_at   TIMESTAMPTZ NOT NULL DEFAULT now(),
-    PRIMARY KEY (workflow, tracking_id)
+    PRIMARY KEY (workflow, dam_asset_id)
 );
+CREATE INDEX box_uploads_tracking_id ON box_uploads (tracking_id);
 
 -- Localised files that came back from Box into the DAM (A2→A3).
 CREATE TABLE derivative_assets (

@@ -72,8 +72,8 @@ def test_box_upload_is_recorded_with_its_event(db: TrackingDatabase) -> None:
                        box_file_name=f"{tid}_a.jpg", sha1="0" * 40, size=10)
     db.record_box_upload(upload, campaign_number="C1", flow_run_id="run-1")
     db.record_box_upload(upload, campaign_number="C1", flow_run_id="run-2")
-    assert db.box_upload("a1-to-a2", tid) == upload
-    assert db.box_upload("b1-to-b2", tid) is None
+    assert db.box_upload("a1-to-a2", "a") == upload
+    assert db.box_upload("b1-to-b2", "a") is None
     assert db.fetch_all("SELECT status FROM master_assets")[0]["status"] == "in_box"
     events = db.events(campaign_number="C1")
     assert [e["flow_run_id"] for e in events] == ["run-1", "run-2"]
