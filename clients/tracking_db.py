@@ -162,6 +162,22 @@ class TrackingDatabase:
             row = cur.fetchone()
             return str(row["tracking_id"]) if row else None
 
+    def existing_tracking_id(self, dam_asset_id: str, master_tracking_id: str | None = None) -> str | None:
+        """The tracking ID a DAM asset already carries from an earlier cycle, if any.
+
+        A localised version (derivative) carries its master's; a master carries its own;
+        a ``master_tracking_id`` read from the asset's metadata counts when we know it.
+        """
+        with self.transaction() as cur:
+            cur.execute(
+                "SELECT tracking_id FROM derivative_assets WHERE dam_asset_id=%s "
+                "UNION ALL SELECT tracking_id FROM master_assets WHERE dam_asset_id=%s "
+                "UNION ALL SELECT tracking_id FROM master_assets WHERE tracking_id=%s LIMIT 1",
+                (dam_asset_id, dam_asset_id, master_tracking_id or ""),
+            )
+            row = cur.fetchone()
+            return str(row["tracking_id"]).strip() if row else None
+
     # -- Box uploads ----------------------------------------------------------------------
     def box_upload(self, workflow: str, dam_asset_id: str) -> BoxUpload | None:
         """What ``workflow`` last put in Box for this DAM asset, if anything."""
@@ -171,7 +187,7 @@ class TrackingDatabase:
             return BoxUpload.model_validate(_strip(row)) if row else None
 
     def record_box_upload(self, upload: BoxUpload, *, campaign_number: str, flow_run_id: str | None,
-                          event: str = "uploaded_to_box") -> None:
+                          event: str = "uploaded_to_box", details: dict[str, Any] | None = None) -> None:
         """Remember the Box file, move the asset to ``in_box`` and write the audit event, atomically."""
         with self.transaction() as cur:
             cur.execute(_UPSERT_UPLOAD, upload.model_dump())
@@ -183,7 +199,7 @@ class TrackingDatabase:
                           dam_asset_id=upload.dam_asset_id, campaign_number=campaign_number,
                           detail={"box_file_id": upload.box_file_id, "box_folder_id": upload.box_folder_id,
                                   "box_file_name": upload.box_file_name, "sha1": upload.sha1,
-                                  "size": upload.size},
+                                  "size": upload.size, **(details or {})},
                           flow_run_id=flow_run_id)
 
     # -- audit events ---------------------------------------------------------------------

@@ -234,7 +234,8 @@ def _report(state, before: dict[str, dict], after: dict[str, dict], box_url: str
         print(f"  Transferred {moved / 1e6:.1f} MB in {seconds:.1f} s ({moved / 1e6 / max(seconds, 1e-9):.1f} MB/s"
               " including Prefect and database overhead)")
     changed = [n for n in after if before.get(n, {}).get("status") != after[n].get("status")]
-    print(f"  DAM status changes: {', '.join(f'{n} {before[n]['status']}→{after[n]['status']}' for n in changed) or 'none'}")
+    moves = ", ".join(f"{n} {before[n]['status']}→{after[n]['status']}" for n in changed)
+    print(f"  DAM status changes: {moves or 'none'}")
     files = httpx.get(box_url + "/_sim/box/files", timeout=10).json()
     files = files.get("files", files) if isinstance(files, dict) else files
     print(f"  Box now holds {len(files)} file(s), e.g.:")

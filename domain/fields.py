@@ -30,6 +30,7 @@ class AssetFields(BaseModel):
     language: str
     description: str
     state: str
+    master_tracking_id: str
 
 
 class RejectionFields(BaseModel):

@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from domain.box_names import campaign_folder_name
-from domain.campaigns import Campaign, DamAsset
+from domain.campaigns import GLOBAL_COMM, Campaign, DamAsset
 
 
 class TransferWorkflow(BaseModel):
@@ -27,12 +27,21 @@ class TransferWorkflow(BaseModel):
     box_folder_prefix: str = ""
     box_folder_suffix: str = ""
     campaign_id_column: Literal["local_campaign_id", "global_master_campaign_id"] = "local_campaign_id"
+    only_rejected: bool = Field(False, description="Take only assets whose ECOMMERCE STATUS is NOT APPROVED.")
+    reuse_tracking_ids: bool = Field(
+        False, description="Reuse the tracking ID an asset (or its master) got in an earlier cycle."
+    )
 
     def box_folder_name(self, campaign: Campaign) -> str:
         return campaign_folder_name(campaign.number, campaign.name, self.box_folder_suffix, self.box_folder_prefix)
 
 
 A1_TO_A2 = TransferWorkflow(name="a1-to-a2", from_status="A1", to_status="A2", source_folder="master_assets")
+A5_TO_A6 = TransferWorkflow(name="a5-to-a6", from_status="A5", to_status="A6", source_folder="final_assets",
+                            box_folder_suffix="-Revisions", only_rejected=True, reuse_tracking_ids=True)
+B1_TO_B2 = TransferWorkflow(name="b1-to-b2", from_status="B1", to_status="B2", source_folder="final_assets",
+                            campaign_type=GLOBAL_COMM, box_folder_prefix="MASTERS_",
+                            campaign_id_column="global_master_campaign_id")
 
 
 class AssetOutcome(StrEnum):
@@ -60,6 +69,8 @@ class AssetJob(BaseModel):
     box_folder_id: str = Field(description="Box folder of the campaign (root of the sub-path).")
     box_folder_path: str = Field(description="Path of that folder below the workflow's Box root, for people.")
     campaign_id_column: str = "local_campaign_id"
+    reuse_tracking_ids: bool = False
+    details: dict[str, str] = Field(default_factory=dict, description="Workflow details (A5→A6: rejection fields).")
 
 
 class AssetResult(BaseModel):
@@ -74,6 +85,7 @@ class AssetResult(BaseModel):
     box_path: str | None = None
     size: int = 0
     error: str | None = None
+    details: dict[str, str] = Field(default_factory=dict)
 
     @property
     def succeeded(self) -> bool:

@@ -8,8 +8,6 @@ summary message.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from prefect import get_run_logger
 from prefect.artifacts import create_table_artifact
 from prefect.futures import PrefectFuture, as_completed
@@ -20,6 +18,7 @@ from blocks.dam import DamCredentials
 from blocks.tracking_database import TrackingDatabaseBlock
 from domain.campaigns import Campaign, DamAsset
 from domain.fields import load_dam_fields
+from domain.rejections import is_rejected, rejection_details
 from domain.transfers import (
     AssetJob,
     AssetOutcome,
@@ -34,8 +33,6 @@ from tasks.box import ensure_box_folder
 from tasks.dam import find_campaigns, list_campaign_assets, set_campaign_status
 from tasks.transfer import transfer_asset
 
-# Which assets of a campaign a workflow takes; the others are counted as skipped.
-AssetFilter = Callable[[DamAsset], bool]
 # How much the DAM and Box may be asked at once by one run (the flows' task runners allow more).
 MAX_CONCURRENCY = 64
 
@@ -50,7 +47,6 @@ def run_transfer_workflow(
     campaign_number: str | None,
     max_campaigns: int,
     max_concurrent_transfers: int,
-    select_asset: AssetFilter | None = None,
 ) -> State:
     """Run one DAM→Box workflow over every pending campaign; return the run's final state."""
     logger = get_run_logger()
@@ -66,7 +62,15 @@ def run_transfer_workflow(
                                campaign_number=campaign_number, limit=max_campaigns)
 
     # 2. Walk each campaign's folder; prepare its Box folder.
-    folder_name = getattr(load_dam_fields().campaign.folders, workflow.source_folder)
+    fields = load_dam_fields()
+    folder_name = getattr(fields.campaign.folders, workflow.source_folder)
+
+    def selected(asset: DamAsset) -> bool:
+        return not workflow.only_rejected or is_rejected(asset, fields.rejection)
+
+    def details(asset: DamAsset) -> dict[str, str]:
+        return rejection_details(asset, fields.rejection) if workflow.only_rejected else {}
+
     listings = {c.folder_id: list_campaign_assets.submit(dam, c, folder_name) for c in campaigns}
     results: dict[str, CampaignResult] = {}
     jobs: list[AssetJob] = []
@@ -78,13 +82,13 @@ def run_transfer_workflow(
             results[campaign.folder_id] = _campaign_error(campaign, listing.state.message)
             continue
         assets: list[DamAsset] = listing.result()
-        selected = [a for a in assets if select_asset is None or select_asset(a)]
+        chosen = [a for a in assets if selected(a)]
         skipped[campaign.folder_id] = [
             AssetResult(campaign_number=campaign.number, dam_path=a.dam_path, dam_asset_id=a.asset_id,
-                        outcome=AssetOutcome.SKIPPED, size=a.size)
-            for a in assets if select_asset is not None and not select_asset(a)
+                        outcome=AssetOutcome.SKIPPED, size=a.size, details=details(a))
+            for a in assets if not selected(a)
         ]
-        if not selected:
+        if not chosen:
             continue
         folder_path = workflow.box_folder_name(campaign)
         folder = ensure_box_folder(box, box_root_folder_id, folder_path, return_state=True)
@@ -96,8 +100,9 @@ def run_transfer_workflow(
                                                      box_folder_id=box_folder_id, status_before=campaign.status,
                                                      status_after=campaign.status)
         jobs += [AssetJob(workflow=workflow.name, campaign=campaign, asset=a, box_folder_id=box_folder_id,
-                          box_folder_path=folder_path, campaign_id_column=workflow.campaign_id_column)
-                 for a in selected]
+                          box_folder_path=folder_path, campaign_id_column=workflow.campaign_id_column,
+                          reuse_tracking_ids=workflow.reuse_tracking_ids, details=details(a))
+                 for a in chosen]
 
     # 3. Copy every selected asset, at most max_concurrent_transfers at a time.
     logger.info("Transferring %d asset(s) of %d campaign(s), %d at a time",
@@ -164,7 +169,7 @@ def _asset_result(job: AssetJob, future: PrefectFuture) -> AssetResult:
         return future.result()
     return AssetResult(campaign_number=job.campaign.number, dam_path=job.asset.dam_path,
                        dam_asset_id=job.asset.asset_id, outcome=AssetOutcome.FAILED, size=job.asset.size,
-                       error=state.message or state.name)
+                       error=state.message or state.name, details=job.details)
 
 
 def _campaign_error(campaign: Campaign, message: str | None) -> CampaignResult:
@@ -194,7 +199,7 @@ def _publish_table(workflow: TransferWorkflow, results: list[CampaignResult]) ->
     rows = [
         {"campaign": r.campaign.number, "campaign_name": r.campaign.name, "path": a.dam_path,
          "tracking_id": a.tracking_id or "", "outcome": a.outcome.value, "box_path": a.box_path or "",
-         "error": a.error or ""}
+         "error": a.error or "", **a.details}
         for r in results for a in r.assets
     ]
     rows += [

@@ -59,7 +59,11 @@ def transfer_asset(job: AssetJob, dam: DamCredentials, box: BoxCredentials,
     logger = get_run_logger()
     db, store, dam_client = tracking.get_client(), box.get_client(), dam.get_client()
     asset = job.asset
-    tracking_id = db.register_master_asset(master_asset_record(job))
+    tracking_id = None
+    if job.reuse_tracking_ids:
+        hint = asset.metadata.get(load_dam_fields().asset.master_tracking_id)
+        tracking_id = db.existing_tracking_id(asset.asset_id, str(hint) if hint else None)
+    tracking_id = tracking_id or db.register_master_asset(master_asset_record(job))
     folder_id = store.ensure_folder_path(job.box_folder_id, asset.sub_path)
     name = tracked_file_name(tracking_id, asset.name)
     box_path = "/".join([job.box_folder_path, *(box_safe_name(p) for p in asset.sub_path), name])
@@ -67,7 +71,7 @@ def transfer_asset(job: AssetJob, dam: DamCredentials, box: BoxCredentials,
     def result(outcome: AssetOutcome, file_id: str) -> AssetResult:
         return AssetResult(campaign_number=job.campaign.number, dam_path=asset.dam_path, dam_asset_id=asset.asset_id,
                            tracking_id=tracking_id, outcome=outcome, box_file_id=file_id, box_path=box_path,
-                           size=asset.size)
+                           size=asset.size, details=job.details)
 
     previous = db.box_upload(job.workflow, asset.asset_id)
     existing = store.find_file(folder_id, name, size=max(asset.size, 1))
@@ -92,6 +96,7 @@ def transfer_asset(job: AssetJob, dam: DamCredentials, box: BoxCredentials,
         BoxUpload(workflow=job.workflow, tracking_id=tracking_id, dam_asset_id=asset.asset_id, box_folder_id=folder_id,
                   box_file_id=stored.id, box_file_name=name, sha1=stored.sha1, size=stored.size),
         campaign_number=job.campaign.number, flow_run_id=str(flow_run.id) if flow_run.id else None, event=event,
+        details=job.details,
     )
     logger.info("%s → %s (%s, %d bytes, tracking ID %s)", asset.dam_path, box_path, event, stored.size, tracking_id)
     return result(outcome, stored.id)
