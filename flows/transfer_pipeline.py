@@ -8,10 +8,11 @@ summary message.
 
 from __future__ import annotations
 
-from prefect import get_run_logger
+from prefect import Flow, flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 from prefect.futures import PrefectFuture, as_completed
 from prefect.states import Completed, Failed, State
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from blocks.box import BoxCredentials
 from blocks.dam import DamCredentials
@@ -35,6 +36,48 @@ from tasks.transfer import transfer_asset
 
 # How much the DAM and Box may be asked at once by one run (the flows' task runners allow more).
 MAX_CONCURRENCY = 64
+
+
+_PARAMETERS_DOC = """
+    Args:
+        campaign_number: Only this campaign (e.g. ``C000000078``), and only when it is in the
+            starting status; all pending campaigns when empty.
+        max_campaigns: Upper bound of campaigns taken in one run (oldest first).
+        max_concurrent_transfers: Assets streamed at the same time.
+        box_root_folder_id: Box folder that receives the campaign folders.
+        dam_block: Name of the ``DAM Credentials`` block.
+        box_block: Name of the ``Box Credentials`` block.
+        tracking_db_block: Name of the ``Tracking Database`` block.
+"""
+
+
+def transfer_flow(workflow: TransferWorkflow, steps: str) -> Flow:
+    """The Prefect flow of one DAM→Box workflow; ``steps`` is its docstring (shown in the UI)."""
+
+    def run(
+        campaign_number: str | None = None,
+        max_campaigns: int = 10,
+        max_concurrent_transfers: int = 8,
+        box_root_folder_id: str = "0",
+        dam_block: str = "dam",
+        box_block: str = "box",
+        tracking_db_block: str = "tracking-db",
+    ) -> State:
+        return run_transfer_workflow(
+            workflow,
+            dam_block=dam_block,
+            box_block=box_block,
+            tracking_db_block=tracking_db_block,
+            box_root_folder_id=box_root_folder_id,
+            campaign_number=campaign_number,
+            max_campaigns=max_campaigns,
+            max_concurrent_transfers=max_concurrent_transfers,
+        )
+
+    run.__name__ = run.__qualname__ = workflow.name.replace("-", "_")
+    run.__doc__ = steps.rstrip() + "\n" + _PARAMETERS_DOC
+    return flow(name=workflow.name, task_runner=ThreadPoolTaskRunner(max_workers=MAX_CONCURRENCY),
+                log_prints=True)(run)
 
 
 def run_transfer_workflow(
