@@ -70,3 +70,20 @@ def test_hashing_reader_reads_in_pieces() -> None:
     assert reader.read(2) + reader.read(5) + reader.read(10) + reader.read(10) == b"abcdefgh"
     assert reader.sha1 == hashlib.sha1(b"abcdefgh").hexdigest()
     assert HashingReader(iter([b"ab"]), expected_size=2).read() == b"ab"
+
+
+def test_walk_files_pages_with_markers_and_recurses(store: BoxStore, box) -> None:
+    root = store.ensure_folder_path("0", ["agency"])
+    nested = store.ensure_folder_path(root, ["Italy", "Lazio"])
+    for i in range(7):
+        store.upload_stream(root, f"f{i}.jpg", chunks(b"%d" % i), len(b"%d" % i))
+    store.upload_stream(nested, "deep.jpg", chunks(b"deep"), 4)
+    found = {("/".join(path), f.name) for path, f in store.walk_files(root, page_size=3)}
+    assert found == {("", f"f{i}.jpg") for i in range(7)} | {("Italy/Lazio", "deep.jpg")}
+
+
+def test_download_streams_the_bytes_back(store: BoxStore) -> None:
+    data = os.urandom(2_500_000)
+    folder = store.ensure_folder_path("0", ["dl"])
+    stored = store.upload_stream(folder, "x.bin", chunks(data), len(data))
+    assert b"".join(store.iter_file_bytes(stored.id, chunk_size=256 * 1024)) == data
