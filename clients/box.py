@@ -70,6 +70,7 @@ class HashingReader:
         self._done = False
         self.expected_size = expected_size
         self.bytes_read = 0
+        self._received = 0
         self._sha1 = hashlib.sha1()
 
     def readable(self) -> bool:
@@ -96,14 +97,16 @@ class HashingReader:
         if self._done:
             return None
         try:
-            return next(self._chunks)
+            chunk = next(self._chunks)
         except StopIteration:
             self._done = True
-            if self.expected_size is not None and self.bytes_read + len(self._buffer) != self.expected_size:
+            if self.expected_size is not None and self._received != self.expected_size:
                 raise IntegrityError(
-                    f"the DAM sent {self.bytes_read + len(self._buffer)} bytes, expected {self.expected_size}"
+                    f"the source sent {self._received} bytes, expected {self.expected_size}"
                 ) from None
             return None
+        self._received += len(chunk)
+        return chunk
 
     def _account(self, data: bytes) -> bytes:
         self.bytes_read += len(data)
