@@ -207,6 +207,7 @@ def _transfer_all(jobs: list[AssetJob], dam: DamCredentials, box: BoxCredentials
 
 
 def _asset_result(job: AssetJob, future: PrefectFuture) -> AssetResult:
+    future.wait()  # as_completed can hand over a future whose final state is not read yet
     state = future.state
     if state.is_completed():
         return future.result()

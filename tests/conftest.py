@@ -27,14 +27,23 @@ from simulators.jwt_keys import JwtAppKeys, make_jwt_app_keys  # noqa: E402
 
 # -- PostgreSQL ---------------------------------------------------------------------------
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """An embedded PostgreSQL for the whole session (stopped at the end); yields its admin DSN."""
+def postgres_server() -> Iterator[str]:
+    """An embedded PostgreSQL for the whole session (deleted at the end); yields its admin DSN.
+
+    Not under pytest's tmp_path: pytest makes that tree 0700 whenever it creates a new temp
+    dir, and the server (which runs as the 'pgserver' user when we are root) loses access.
+    """
+    import shutil
+    import tempfile
+
     import pgserver
 
-    data_dir = tmp_path_factory.mktemp("pg") / "data"
-    server = pgserver.get_server(data_dir, cleanup_mode="stop")
+    parent = Path(tempfile.mkdtemp(prefix="cs-test-pg-"))
+    parent.chmod(0o755)
+    server = pgserver.get_server(parent / "data", cleanup_mode="stop")
     yield server.get_uri()
     server.cleanup()
+    shutil.rmtree(parent, ignore_errors=True)
 
 
 @pytest.fixture
@@ -45,7 +54,10 @@ def tracking_dsn(postgres_server: str) -> Iterator[str]:
     admin.autocommit = True
     admin.cursor().execute(f'CREATE DATABASE "{name}"')
     dsn = postgres_server.replace("/postgres?", f"/{name}?")
+    admin.close()
     yield dsn
+    admin = psycopg2.connect(postgres_server)
+    admin.autocommit = True
     admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.close()
 

@@ -1,389 +1,441 @@
-"""HTTP routes of the Box simulator (Starlette)."""
+"""HTTP routes of the Box simulator (Starlette), shaped after what ``box_sdk_gen`` 10.x sends.
+
+Route map (``/api/2.0`` is the SDK's ``upload_url`` prefix; upload routes also answer on
+``/2.0`` so a client configured with ``upload_url == base_url`` works too)::
+
+    POST    /oauth2/token                                   JWT bearer or client-credentials grant
+    POST    /oauth2/revoke
+    GET     /2.0/folders/{id}                               FolderFull with item_collection
+    POST    /2.0/folders                                    201, 409 item_name_in_use (conflicts: list)
+    DELETE  /2.0/folders/{id}?recursive=                    204
+    GET     /2.0/folders/{id}/items                         offset or marker paging
+    OPTIONS /2.0/files/content                              preflight: 200 upload_url, or 409 (conflicts: object)
+    OPTIONS /2.0/files/{id}/content                         preflight of a new version
+    POST    /api/2.0/files/content                          multipart upload → 201 {"entries":[FileFull]}
+    POST    /api/2.0/files/{id}/content                     new version (multipart) → 201
+    GET     /2.0/files/{id}    DELETE /2.0/files/{id}        FileFull / 204
+    GET     /2.0/files/{id}/content                         302 → /dl/{id} (no auth; Range → 206)
+    POST    /api/2.0/files/upload_sessions                  chunked upload session
+    POST    /api/2.0/files/{id}/upload_sessions             session for a new version
+    GET|PUT|DELETE /api/2.0/files/upload_sessions/{sid}     status / part / abort
+    GET     /api/2.0/files/upload_sessions/{sid}/parts
+    POST    /api/2.0/files/upload_sessions/{sid}/plan         no cached parts ({"hits": []})
+    POST    /api/2.0/files/upload_sessions/{sid}/commit
+    /_sim/box/...                                           admin routes for tests and the demo (admin.py)
+
+Every error is Box's JSON error object with ``Content-Type: application/json``.
+"""
 
 from __future__ import annotations
 
 import base64
-import hashlib
+import binascii
+import bisect
 import json
-import re
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import anyio
-import jwt
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from simulators.box.state import BoxError, Item, check_name, mini
+from simulators.box.admin import admin_routes
+from simulators.box.jwt_auth import GrantError
+from simulators.box.state import BoxError, Item, check_name, iso, sort_key
+from simulators.box.uploads import discard_body, read_json, receive_multipart, receive_raw
+from simulators.box.views import (
+    FILE_MINI_KEYS,
+    FOLDER_MINI_KEYS,
+    box_error_body,
+    entry,
+    file_full,
+    folder_full,
+    select,
+    wanted_fields,
+)
 
 if TYPE_CHECKING:
     from simulators.box import BoxSimulator
 
-JWT_AUDIENCE = "https://api.box.com/oauth2/token"
-JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+Handler = Callable[[Request], Awaitable[Response]]
+MAX_LIMIT = 1000
+MAX_OFFSET = 10000
+UNAUTHORIZED_HEADER = ('Bearer realm="Service", error="invalid_token", '
+                       'error_description="The access token provided is invalid."')
 
 
-def box_error_body(status: int, message: str, code: str | None = None, context_info: dict | None = None) -> dict:
-    default = {401: "unauthorized", 404: "not_found", 429: "rate_limit_exceeded"}.get(
-        status, "internal_server_error" if status >= 500 else "bad_request")
-    return {"type": "error", "status": status, "code": code or default, "message": message,
-            "context_info": context_info or {}, "help_url": "http://developers.box.com/docs/#errors",
-            "request_id": secrets.token_hex(6)}
-
-
-def _error(status: int, code: str, message: str, context_info: dict | None = None) -> JSONResponse:
-    return JSONResponse(box_error_body(status, message, code, context_info), status_code=status)
+def error_response(exc: BoxError) -> JSONResponse:
+    return JSONResponse(box_error_body(exc.status, exc.message, exc.code, exc.context_info),
+                        status_code=exc.status, headers=exc.headers)
 
 
 def _truthy(value: str | None) -> bool:
-    return (value or "").lower() == "true"
+    return (value or "").strip().lower() == "true"
+
+
+def _int_param(request: Request, name: str, default: int, code: str) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise BoxError(400, code, f"{name.capitalize()} is not a valid number") from exc
+    if value < 0:
+        raise BoxError(400, code, f"{name.capitalize()} must not be negative")
+    return value
+
+
+def _parent_id(body: dict[str, Any]) -> str:
+    parent = body.get("parent")
+    if not isinstance(parent, dict) or parent.get("id") in (None, ""):
+        raise BoxError(400, "bad_request", "'parent.id' is required")
+    return str(parent["id"])
+
+
+def _base(request: Request) -> str:
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
+def _encode_marker(item: Item) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(sort_key(item))).encode()).decode().rstrip("=")
+
+
+def _decode_marker(marker: str) -> tuple[int, str, int]:
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(marker + "=" * (-len(marker) % 4)))
+        return int(raw[0]), str(raw[1]), int(raw[2])
+    except (ValueError, TypeError, IndexError, binascii.Error) as exc:
+        raise BoxError(400, "invalid_request_parameters", "Invalid marker") from exc
+
+
+def _range_satisfiable(header: str, size: int) -> bool:
+    """Whether a ``Range: bytes=...`` header selects at least one byte (RFC 9110)."""
+    unit, _, specs = header.partition("=")
+    if unit.strip().lower() != "bytes":
+        return False
+    for spec in specs.split(","):
+        start, sep, end = spec.strip().partition("-")
+        try:
+            if not sep:
+                return False
+            if start == "":
+                if int(end) > 0 and size > 0:
+                    return True
+            elif int(start) < size and (end == "" or int(end) >= int(start)):
+                return True
+        except ValueError:
+            return False
+    return False
+
+
+def _sorted_children(kids: list[Item], sort: str | None, direction: str | None) -> list[Item]:
+    """Folders before files; within each, by ``sort`` (name/id/date/size) and ``direction``."""
+    keys: dict[str, Callable[[Item], Any]] = {
+        "name": lambda i: (i.name.casefold(), int(i.id)), "id": lambda i: int(i.id),
+        "date": lambda i: (i.modified_at, int(i.id)), "size": lambda i: (i.size, int(i.id))}
+    key = keys.get((sort or "name").lower(), keys["name"])
+    out = sorted(kids, key=key, reverse=(direction or "ASC").upper() == "DESC")
+    return sorted(out, key=lambda i: 0 if i.type == "folder" else 1)
 
 
 def build_app(sim: BoxSimulator) -> Starlette:  # noqa: C901 - one closure per route keeps state access obvious
-    state = sim.state
+    """The Starlette app (without the shared fault-injection middleware)."""
+    state, sessions, tokens = sim.state, sim.sessions, sim.tokens
 
-    def base(request: Request) -> str:
-        return f"{request.url.scheme}://{request.url.netloc}"
+    def api(handler: Handler) -> Handler:
+        """Bearer auth (401 otherwise) and Box error bodies."""
+        inner = plain(handler)
 
-    def folder_json(item: Item, offset: int = 0, limit: int = 100) -> dict[str, Any]:
-        kids = state.children(item.id)
-        return {**mini(item), "created_at": item.created_at, "modified_at": item.created_at,
-                "parent": mini(state.items[item.parent_id]) if item.parent_id else None,
-                "path_collection": path_collection(item), "item_status": "active",
-                "item_collection": {"total_count": len(kids), "offset": offset, "limit": limit,
-                                    "entries": [mini(k) for k in kids[offset:offset + limit]]}}
-
-    def path_collection(item: Item) -> dict[str, Any]:
-        chain = state.path_of(item)
-        return {"total_count": len(chain), "entries": [mini(p) for p in chain]}
-
-    def file_json(item: Item) -> dict[str, Any]:
-        return {**mini(item), "created_at": item.created_at, "modified_at": item.created_at,
-                "content_created_at": item.created_at, "description": "", "item_status": "active",
-                "parent": mini(state.items[item.parent_id]) if item.parent_id in state.items else None,
-                "path_collection": path_collection(item)}
-
-    def authorised(request: Request) -> bool:
-        header = request.headers.get("authorization", "")
-        return header.startswith("Bearer ") and sim.token_valid(header[7:])
-
-    def api(handler):  # noqa: ANN001, ANN202 - decorator
         async def wrapped(request: Request) -> Response:
-            if not authorised(request):
-                return _error(401, "unauthorized", "Unauthorized: missing, unknown or expired access token")
+            header = request.headers.get("authorization", "")
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not tokens.valid(token.strip()):
+                await discard_body(request)  # read what the client sends so it sees the 401, not a reset
+                return error_response(BoxError(401, "unauthorized", "Unauthorized: the access token is missing, "
+                                               "unknown or expired", headers={"WWW-Authenticate": UNAUTHORIZED_HEADER}))
+            return await inner(request)
+        return wrapped
+
+    def plain(handler: Handler) -> Handler:
+        async def wrapped(request: Request) -> Response:
             try:
                 return await handler(request)
             except BoxError as exc:
-                return _error(exc.status, exc.code, exc.message, exc.context_info)
+                return error_response(exc)
         return wrapped
 
     # -- OAuth2 --------------------------------------------------------------------------
     async def token(request: Request) -> Response:
         form = await request.form()
-        grant = form.get("grant_type")
-        if form.get("client_id") != sim.client_id or form.get("client_secret") != sim.client_secret:
-            return JSONResponse({"error": "invalid_client", "error_description": "The client credentials are invalid"},
-                                status_code=400)
-        if grant == JWT_GRANT:
-            assertion = str(form.get("assertion") or "")
-            try:
-                kid = jwt.get_unverified_header(assertion).get("kid")
-                key = sim.public_keys.get(kid or "")
-                if key is None:
-                    raise jwt.InvalidTokenError(f"unknown public key id {kid!r}")
-                claims = jwt.decode(assertion, key, algorithms=["RS256"], audience=JWT_AUDIENCE,
-                                    options={"require": ["exp", "iss", "sub", "jti"]})
-                if claims["iss"] != sim.client_id:
-                    raise jwt.InvalidTokenError("iss is not the client id")
-                if claims.get("box_sub_type") == "enterprise" and str(claims["sub"]) != sim.enterprise_id:
-                    raise jwt.InvalidTokenError("unknown enterprise")
-            except jwt.InvalidTokenError as exc:
-                return JSONResponse({"error": "invalid_grant", "error_description": f"Invalid JWT: {exc}"},
-                                    status_code=400)
-        elif grant != "client_credentials":
-            return JSONResponse({"error": "unsupported_grant_type", "error_description": str(grant)}, status_code=400)
-        return JSONResponse({"access_token": sim.issue_token(), "expires_in": int(sim.token_ttl),
-                             "token_type": "bearer", "restricted_to": []})
+        fields = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+        try:
+            return JSONResponse(tokens.grant(fields))
+        except GrantError as exc:
+            return JSONResponse(exc.body(), status_code=exc.status)
+
+    async def revoke(request: Request) -> Response:
+        form = await request.form()
+        with tokens.lock:
+            tokens.tokens.pop(str(form.get("token") or ""), None)
+        return Response(status_code=200)
 
     # -- folders -------------------------------------------------------------------------
-    @api
     async def get_folder(request: Request) -> Response:
         item = state.get(request.path_params["id"], "folder")
+        offset = _int_param(request, "offset", 0, "invalid_offset")
+        limit = min(_int_param(request, "limit", 100, "invalid_limit"), MAX_LIMIT)
         q = request.query_params
-        return JSONResponse(folder_json(item, int(q.get("offset", 0)), int(q.get("limit", 100))))
+        kids = _sorted_children(state.children(item.id), q.get("sort"), q.get("direction"))
+        full = folder_full(state, item, offset=offset, limit=limit, kids=kids)
+        return JSONResponse(select(full, wanted_fields(q.get("fields")), FOLDER_MINI_KEYS))
 
-    @api
     async def create_folder(request: Request) -> Response:
-        body = await request.json()
-        parent = (body.get("parent") or {}).get("id")
-        if not body.get("name") or parent is None:
-            raise BoxError(400, "bad_request", "name and parent.id are required")
-        item = state.create_folder(str(parent), str(body["name"]))
-        return JSONResponse(folder_json(item), status_code=201)
+        body = await read_json(request)
+        item = state.create_folder(_parent_id(body), body.get("name"))  # type: ignore[arg-type]
+        full = folder_full(state, item, kids=[])
+        return JSONResponse(select(full, wanted_fields(request.query_params.get("fields")), FOLDER_MINI_KEYS),
+                            status_code=201)
 
-    @api
     async def delete_folder(request: Request) -> Response:
-        state.delete(request.path_params["id"], "folder", _truthy(request.query_params.get("recursive")))
+        state.delete(request.path_params["id"], "folder", _truthy(request.query_params.get("recursive")),
+                     request.headers.get("if-match"))
         return Response(status_code=204)
 
-    @api
     async def folder_items(request: Request) -> Response:
         folder = state.get(request.path_params["id"], "folder")
         q = request.query_params
-        kids = state.children(folder.id)
-        limit = min(int(q.get("limit", 100)), 1000)
+        fields = wanted_fields(q.get("fields"))
+        limit = min(_int_param(request, "limit", 100, "invalid_limit"), MAX_LIMIT)
         if _truthy(q.get("usemarker")):
-            start = int(base64.urlsafe_b64decode(q["marker"]).decode()) if q.get("marker") else 0
+            kids = state.children(folder.id)  # marker order is the default order (stable across pages)
+            start = 0
+            if q.get("marker"):
+                start = bisect.bisect_right([sort_key(k) for k in kids], _decode_marker(q["marker"]))
             page = kids[start:start + limit]
-            out: dict[str, Any] = {"entries": [mini(k) for k in page], "limit": limit}
-            if start + limit < len(kids):
-                out["next_marker"] = base64.urlsafe_b64encode(str(start + limit).encode()).decode()
+            out: dict[str, Any] = {"limit": limit, "entries": [entry(state, k, fields) for k in page],
+                                   "order": [{"by": "type", "direction": "ASC"}, {"by": "name", "direction": "ASC"}]}
+            if page and start + len(page) < len(kids):
+                out["next_marker"] = _encode_marker(page[-1])
             return JSONResponse(out)
-        offset = int(q.get("offset", 0))
+        offset = _int_param(request, "offset", 0, "invalid_offset")
+        if offset > MAX_OFFSET:
+            raise BoxError(400, "invalid_offset", f"Offsets above {MAX_OFFSET} are rejected; use marker paging")
+        kids = _sorted_children(state.children(folder.id), q.get("sort"), q.get("direction"))
         return JSONResponse({"total_count": len(kids), "offset": offset, "limit": limit,
-                             "entries": [mini(k) for k in kids[offset:offset + limit]],
-                             "order": [{"by": "type", "direction": "ASC"}, {"by": "name", "direction": "ASC"}]})
+                             "entries": [entry(state, k, fields) for k in kids[offset:offset + limit]],
+                             "order": [{"by": "type", "direction": "ASC"},
+                                       {"by": (q.get("sort") or "name").lower(),
+                                        "direction": (q.get("direction") or "ASC").upper()}]})
 
     # -- files ---------------------------------------------------------------------------
-    @api
+    def file_response(request: Request, item: Item, status: int = 200) -> JSONResponse:
+        full = select(file_full(state, item), wanted_fields(request.query_params.get("fields")), FILE_MINI_KEYS)
+        return JSONResponse(full, status_code=status)
+
+    def files_response(request: Request, item: Item) -> JSONResponse:
+        full = select(file_full(state, item), wanted_fields(request.query_params.get("fields")), FILE_MINI_KEYS)
+        return JSONResponse({"total_count": 1, "entries": [full]}, status_code=201)
+
     async def preflight(request: Request) -> Response:
-        body = await request.json() if (await request.body()) else {}
-        parent = str((body.get("parent") or {}).get("id", ""))
-        name = str(body.get("name") or "")
-        state.get(parent, "folder")
-        check_name(name)
-        if int(body.get("size") or 0) > sim.direct_upload_max * 1000:
-            raise BoxError(413, "file_size_too_large", "File is too large")
-        if existing := state.conflict(parent, name):
-            raise BoxError(409, "item_name_in_use", "Item with the same name already exists",
-                           {"conflicts": mini(existing)})
-        return JSONResponse({"upload_url": f"{base(request)}/api/2.0/files/content", "upload_token": None})
+        body = await read_json(request)
+        parent, name = _parent_id(body), body.get("name")
+        if body.get("size") is not None and (not isinstance(body["size"], int) or body["size"] < 0):
+            raise BoxError(400, "bad_request", "'size' must be a non-negative integer")
+        state.check_new(parent, name)  # type: ignore[arg-type]
+        return JSONResponse({"upload_url": f"{_base(request)}/api/2.0/files/content?upload_session_id="
+                                           f"{secrets.token_hex(16).upper()}", "upload_token": None})
 
-    async def _multipart(request: Request) -> tuple[dict[str, Any], Any]:
-        form = await request.form(max_part_size=1024 * 1024)
-        attributes = json.loads(str(form.get("attributes") or "{}"))
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str):
-            raise BoxError(400, "bad_request", "multipart body needs attributes then file")
-        return attributes, upload
+    async def preflight_version(request: Request) -> Response:
+        item = state.get(request.path_params["id"], "file")
+        body = await read_json(request)
+        name = body.get("name")
+        if name and str(name).casefold() != item.name.casefold():
+            state.check_new(str(item.parent_id), str(name))
+        return JSONResponse({"upload_url": f"{_base(request)}/api/2.0/files/{item.id}/content", "upload_token": None})
 
-    @api
-    async def upload(request: Request) -> Response:
-        attributes, upload_file = await _multipart(request)
+    async def _receive_upload(request: Request) -> tuple[dict[str, Any], Any]:
+        got = await receive_multipart(request, state.new_upload_path(), sim.direct_upload_max)
         try:
-            parent = str((attributes.get("parent") or {}).get("id", ""))
+            if got.error:
+                raise got.error
+            if got.overflow:
+                raise BoxError(413, "request_entity_too_large",
+                               f"Request Entity too Large: direct uploads are limited to {sim.direct_upload_max} "
+                               "bytes, use a chunked upload session")
             md5 = request.headers.get("content-md5")
-            item = await anyio.to_thread.run_sync(
-                lambda: state.store_file(parent, str(attributes.get("name") or ""), upload_file.file,
-                                         expected_sha1=md5))
-        finally:
-            await upload_file.close()
-        if item.size > sim.direct_upload_max:
-            state.delete(item.id, "file")
-            raise BoxError(413, "file_size_too_large", "Use an upload session for files this large")
-        return JSONResponse({"total_count": 1, "entries": [file_json(item)]}, status_code=201)
+            if md5 and md5.strip().lower() != got.sha1:
+                raise BoxError(400, "bad_digest", "The specified content-md5 did not match what we received")
+        except BaseException:
+            got.discard()
+            raise
+        return got.attributes, got
 
-    @api
-    async def upload_version(request: Request) -> Response:
-        existing = state.get(request.path_params["id"], "file")
-        attributes, upload_file = await _multipart(request)
+    async def upload(request: Request) -> Response:
+        attributes, got = await _receive_upload(request)
         try:
-            item = await anyio.to_thread.run_sync(
-                lambda: state.store_file(existing.parent_id or "0", existing.name, upload_file.file,
-                                         replace_id=existing.id))
+            item = state.commit_file(_parent_id(attributes), attributes.get("name"), got.tmp, got.size, got.sha1,
+                                     content_created_at=attributes.get("content_created_at"),
+                                     content_modified_at=attributes.get("content_modified_at"))
         finally:
-            await upload_file.close()
-        if attributes.get("name") and attributes["name"] != item.name:
-            item.name = str(attributes["name"])
-        return JSONResponse({"total_count": 1, "entries": [file_json(item)]}, status_code=201)
+            got.discard()
+        return files_response(request, item)
 
-    @api
+    async def upload_version(request: Request) -> Response:
+        item = state.get(request.path_params["id"], "file")
+        attributes, got = await _receive_upload(request)
+        try:
+            if_match = request.headers.get("if-match")
+            if if_match and if_match != str(item.version):
+                raise BoxError(412, "precondition_failed",
+                               "The resource has been modified. Retrieve the resource again and retry")
+            name = attributes.get("name") or item.name
+            check_name(name)
+            item = state.commit_file(str(item.parent_id), name, got.tmp, got.size, got.sha1, replace_id=item.id,
+                                     content_modified_at=attributes.get("content_modified_at"))
+        finally:
+            got.discard()
+        return files_response(request, item)
+
     async def get_file(request: Request) -> Response:
-        return JSONResponse(file_json(state.get(request.path_params["id"], "file")))
+        return file_response(request, state.get(request.path_params["id"], "file"))
 
-    @api
     async def delete_file(request: Request) -> Response:
-        state.delete(request.path_params["id"], "file")
+        state.delete(request.path_params["id"], "file", if_match=request.headers.get("if-match"))
         return Response(status_code=204)
 
-    @api
     async def download(request: Request) -> Response:
         item = state.get(request.path_params["id"], "file")
-        return RedirectResponse(f"{base(request)}/dl/{item.id}", status_code=302)
+        return RedirectResponse(f"{_base(request)}/dl/{item.id}", status_code=302)
 
     async def download_target(request: Request) -> Response:
-        try:
-            item = state.get(request.path_params["id"], "file")
-        except BoxError as exc:
-            return _error(exc.status, exc.code, exc.message)
+        item = state.get(request.path_params["id"], "file")
         path = state.file_path(item.id)
-        start, end = 0, item.size - 1
-        status = 200
-        if m := re.match(r"bytes=(\d+)-(\d*)", request.headers.get("range", "")):
-            start, end, status = int(m.group(1)), int(m.group(2) or end), 206
-
-        async def body() -> AsyncIterator[bytes]:
-            async with await anyio.open_file(path, "rb") as fh:
-                await fh.seek(start)
-                remaining = end - start + 1
-                while remaining > 0:
-                    chunk = await fh.read(min(256 * 1024, remaining))
-                    if not chunk:
-                        return
-                    remaining -= len(chunk)
-                    yield chunk
-
-        headers = {"content-length": str(max(0, end - start + 1)), "accept-ranges": "bytes"}
-        if status == 206:
-            headers["content-range"] = f"bytes {start}-{end}/{item.size}"
-        return StreamingResponse(body(), status_code=status, headers=headers, media_type="application/octet-stream")
+        if not path.exists():
+            raise BoxError(404, "not_found", f"No content for file {item.id}")
+        range_header = request.headers.get("range")
+        if range_header and not _range_satisfiable(range_header, item.size):
+            raise BoxError(416, "range_not_satisfiable", f"Range {range_header!r} is outside 0-{item.size}",
+                           headers={"content-range": f"bytes */{item.size}"})
+        return FileResponse(path, media_type="application/octet-stream", filename=item.name,
+                            content_disposition_type="attachment", headers={"etag": f'"{item.version}"'})
 
     # -- upload sessions -----------------------------------------------------------------
     def session_json(request: Request, sid: str) -> dict[str, Any]:
-        s = sim.sessions[sid]
-        url = f"{base(request)}/api/2.0/files/upload_sessions/{sid}"
-        return {"id": sid, "type": "upload_session", "session_expires_at": "2099-01-01T00:00:00Z",
-                "part_size": s["part_size"], "total_parts": s["total_parts"], "num_parts_processed": len(s["parts"]),
+        s = sessions.get(sid)
+        url = f"{_base(request)}/api/2.0/files/upload_sessions/{sid}"
+        return {"id": sid, "type": "upload_session", "session_expires_at": iso(s.expires_at),
+                "part_size": s.part_size, "total_parts": s.total_parts, "num_parts_processed": len(s.parts),
                 "session_endpoints": {"upload_part": url, "commit": url + "/commit", "abort": url,
-                                      "list_parts": url + "/parts", "status": url, "log_event": url + "/log"}}
+                                      "list_parts": url + "/parts", "status": url, "log_event": url + "/log",
+                                      "plan": url + "/plan"}}
 
-    @api
     async def create_session(request: Request) -> Response:
-        body = await request.json()
-        size, name, parent = int(body.get("file_size") or 0), str(body.get("file_name") or ""), str(body.get("folder_id"))
-        state.get(parent, "folder")
+        body = await read_json(request)
+        folder_id = str(body.get("folder_id") or "")
+        name = body.get("file_name")
         check_name(name)
-        if size < sim.chunked_min_size:
-            raise BoxError(400, "file_size_too_small", f"Upload sessions need at least {sim.chunked_min_size} bytes")
-        if existing := state.conflict(parent, name):
-            raise BoxError(409, "item_name_in_use", "Item with the same name already exists",
-                           {"conflicts": mini(existing)})
-        sid = secrets.token_hex(16).upper()
-        sim.sessions[sid] = {"size": size, "name": name, "parent": parent, "part_size": sim.part_size,
-                             "total_parts": -(-size // sim.part_size), "parts": {}}
-        (state.storage / "parts" / sid).mkdir(parents=True, exist_ok=True)
-        return JSONResponse(session_json(request, sid), status_code=201)
+        state.get(folder_id, "folder")
+        s = sessions.create(folder_id, str(name), body.get("file_size"), sim.part_size, sim.chunked_min_size)
+        return JSONResponse(session_json(request, s.id), status_code=201)
 
-    def session(sid: str) -> dict[str, Any]:
-        if sid not in sim.sessions:
-            raise BoxError(404, "not_found", f"Upload session {sid} not found")
-        return sim.sessions[sid]
+    async def create_version_session(request: Request) -> Response:
+        item = state.get(request.path_params["id"], "file")
+        body = await read_json(request)
+        name = str(body.get("file_name") or item.name)
+        check_name(name)
+        s = sessions.create(str(item.parent_id), name, body.get("file_size"), sim.part_size,
+                            sim.chunked_min_size, replace_id=item.id)
+        return JSONResponse(session_json(request, s.id), status_code=201)
 
-    @api
+    async def get_session(request: Request) -> Response:
+        return JSONResponse(session_json(request, request.path_params["sid"]))
+
     async def upload_part(request: Request) -> Response:
-        sid = request.path_params["sid"]
-        s = session(sid)
-        m = re.match(r"bytes (\d+)-(\d+)/(\d+)$", request.headers.get("content-range", ""))
-        if not m:
-            raise BoxError(400, "bad_request", "content-range header required")
-        start, end, total = map(int, m.groups())
-        size = end - start + 1
-        last = end + 1 == s["size"]
-        if total != s["size"] or start % s["part_size"] or (size != s["part_size"] and not last) or end >= total:
-            raise BoxError(416, "range_not_satisfiable", "Part range is not aligned with the session's part size")
-        data = await request.body()  # one part (part_size bytes) at a time
-        if len(data) != size:
-            raise BoxError(400, "bad_request", f"Part is {len(data)} bytes, content-range says {size}")
-        digest = hashlib.sha1(data)
-        expected = request.headers.get("digest", "")
-        if expected != "sha=" + base64.b64encode(digest.digest()).decode():
-            raise BoxError(412, "precondition_failed", "Part digest does not match its content")
-        (state.storage / "parts" / sid / f"{start:020d}").write_bytes(data)
-        part = {"part_id": digest.hexdigest()[:8].upper(), "offset": start, "size": size, "sha1": digest.hexdigest()}
-        s["parts"][start] = part
+        s = sessions.get(request.path_params["sid"])
+        try:
+            offset, size = sessions.parse_range(s, request.headers.get("content-range"))
+        except BoxError:
+            await discard_body(request)
+            raise
+        got = await receive_raw(request, state.new_upload_path(), limit=size)
+        part = sessions.add_part(s, offset, size, got.tmp, got.size, got.sha1,  # type: ignore[arg-type]
+                                 request.headers.get("digest"))
         return JSONResponse({"part": part})
 
-    @api
     async def list_parts(request: Request) -> Response:
-        s = session(request.path_params["sid"])
-        parts = [s["parts"][k] for k in sorted(s["parts"])]
-        return JSONResponse({"total_count": len(parts), "entries": parts, "offset": 0, "limit": 1000})
+        s = sessions.get(request.path_params["sid"])
+        offset = _int_param(request, "offset", 0, "invalid_offset")
+        limit = min(_int_param(request, "limit", MAX_LIMIT, "invalid_limit"), MAX_LIMIT)
+        return JSONResponse(sessions.parts_page(s, offset, limit))
 
-    @api
     async def commit(request: Request) -> Response:
-        sid = request.path_params["sid"]
-        s = session(sid)
-        body = await request.json()
-        offsets = sorted(s["parts"])
-        if [p.get("offset") for p in body.get("parts", [])] != offsets or len(offsets) != s["total_parts"]:
-            raise BoxError(400, "bad_request", "The parts list does not match the uploaded parts")
-        part_dir = state.storage / "parts" / sid
+        s = sessions.get(request.path_params["sid"])
+        body = await read_json(request)
+        digest = request.headers.get("digest")
+        attributes = body.get("attributes") if isinstance(body.get("attributes"), dict) else None
+        item = await anyio.to_thread.run_sync(sessions.commit, s, body.get("parts"), digest, attributes)
+        return files_response(request, item)
 
-        def assemble() -> Item:
-            digest = hashlib.sha1()
-            joined = part_dir / "joined"
-            with open(joined, "wb") as out:
-                for offset in offsets:
-                    data = (part_dir / f"{offset:020d}").read_bytes()
-                    digest.update(data)
-                    out.write(data)
-            if request.headers.get("digest", "") != "sha=" + base64.b64encode(digest.digest()).decode():
-                raise BoxError(422, "checksum_mismatch", "The file digest does not match the parts")
-            return state.store_file(s["parent"], s["name"], joined)
-
-        item = await anyio.to_thread.run_sync(assemble)
-        sim.sessions.pop(sid, None)
-        return JSONResponse({"total_count": 1, "entries": [file_json(item)]}, status_code=201)
-
-    @api
     async def abort(request: Request) -> Response:
-        sim.sessions.pop(request.path_params["sid"], None)
+        sessions.abort(request.path_params["sid"])
         return Response(status_code=204)
 
-    # -- admin for other processes --------------------------------------------------------
-    async def admin_files(request: Request) -> Response:
-        return JSONResponse({"files": sim.files(), "folders": sim.folders()})
+    async def plan(request: Request) -> Response:
+        """Which parts the server already has (``upload_big_file_version``): none, so all are uploaded."""
+        sessions.get(request.path_params["sid"])
+        await read_json(request)
+        return JSONResponse({"hits": []})
 
-    async def admin_keys(request: Request) -> Response:
-        body = await request.json()
-        sim.public_keys[str(body["kid"])] = str(body["pem"])
-        return JSONResponse({"ok": True})
+    async def log_event(request: Request) -> Response:
+        sessions.get(request.path_params["sid"])
+        await discard_body(request)
+        return Response(status_code=204)
 
-    async def admin_expire(request: Request) -> Response:
-        sim.expire_tokens()
-        return JSONResponse({"ok": True})
-
-    async def admin_seed(request: Request) -> Response:
-        body = await request.json()
-        parent = body.get("parent_id") or "0"
-        for part in body.get("path", []):
-            existing = state.conflict(parent, part)
-            parent = existing.id if existing else state.create_folder(parent, part).id
-        file_id = sim.put_file(parent, body["name"], base64.b64decode(body.get("content_base64", "")))
-        return JSONResponse({"id": file_id}, status_code=201)
-
-    sessions = "/api/2.0/files/upload_sessions"
+    # -- routing -------------------------------------------------------------------------
     routes = [
         Route("/oauth2/token", token, methods=["POST"]),
-        Route("/2.0/folders", create_folder, methods=["POST"]),
-        Route("/2.0/folders/{id}", get_folder, methods=["GET"]),
-        Route("/2.0/folders/{id}", delete_folder, methods=["DELETE"]),
-        Route("/2.0/folders/{id}/items", folder_items, methods=["GET"]),
-        Route("/2.0/files/content", preflight, methods=["OPTIONS"]),
-        Route("/api/2.0/files/content", upload, methods=["POST"]),
-        Route("/api/2.0/files/{id}/content", upload_version, methods=["POST"]),
-        Route("/2.0/files/{id}", get_file, methods=["GET"]),
-        Route("/2.0/files/{id}", delete_file, methods=["DELETE"]),
-        Route("/2.0/files/{id}/content", download, methods=["GET"]),
-        Route("/dl/{id}", download_target, methods=["GET"]),
-        Route(sessions, create_session, methods=["POST"]),
-        Route(sessions + "/{sid}", upload_part, methods=["PUT"]),
-        Route(sessions + "/{sid}", abort, methods=["DELETE"]),
-        Route(sessions + "/{sid}/parts", list_parts, methods=["GET"]),
-        Route(sessions + "/{sid}/commit", commit, methods=["POST"]),
-        Route("/_sim/box/files", admin_files, methods=["GET"]),
-        Route("/_sim/box/keys", admin_keys, methods=["POST"]),
-        Route("/_sim/box/expire-tokens", admin_expire, methods=["POST"]),
-        Route("/_sim/box/seed-file", admin_seed, methods=["POST"]),
+        Route("/oauth2/revoke", revoke, methods=["POST"]),
+        Route("/2.0/folders", api(create_folder), methods=["POST"]),
+        Route("/2.0/folders/{id}", api(get_folder), methods=["GET"]),
+        Route("/2.0/folders/{id}", api(delete_folder), methods=["DELETE"]),
+        Route("/2.0/folders/{id}/items", api(folder_items), methods=["GET"]),
+        Route("/2.0/files/content", api(preflight), methods=["OPTIONS"]),
+        Route("/2.0/files/{id}/content", api(preflight_version), methods=["OPTIONS"]),
+        Route("/2.0/files/{id}", api(get_file), methods=["GET"]),
+        Route("/2.0/files/{id}", api(delete_file), methods=["DELETE"]),
+        Route("/2.0/files/{id}/content", api(download), methods=["GET"]),
+        Route("/dl/{id}", plain(download_target), methods=["GET"]),
     ]
+    for prefix in ("/api/2.0", "/2.0"):
+        routes += [
+            Route(f"{prefix}/files/content", api(upload), methods=["POST"]),
+            Route(f"{prefix}/files/upload_sessions", api(create_session), methods=["POST"]),
+            Route(f"{prefix}/files/upload_sessions/{{sid}}", api(get_session), methods=["GET"]),
+            Route(f"{prefix}/files/upload_sessions/{{sid}}", api(upload_part), methods=["PUT"]),
+            Route(f"{prefix}/files/upload_sessions/{{sid}}", api(abort), methods=["DELETE"]),
+            Route(f"{prefix}/files/upload_sessions/{{sid}}/parts", api(list_parts), methods=["GET"]),
+            Route(f"{prefix}/files/upload_sessions/{{sid}}/commit", api(commit), methods=["POST"]),
+            Route(f"{prefix}/files/upload_sessions/{{sid}}/log", api(log_event), methods=["POST"]),
+            Route(f"{prefix}/files/upload_sessions/{{sid}}/plan", api(plan), methods=["POST"]),
+            Route(f"{prefix}/files/{{id}}/content", api(upload_version), methods=["POST"]),
+            Route(f"{prefix}/files/{{id}}/upload_sessions", api(create_version_session), methods=["POST"]),
+        ]
+    routes += [Route(path, plain(handler), methods=methods) for path, handler, methods in admin_routes(sim)]
 
-    async def not_found(request: Request, exc: Exception) -> Response:
-        return _error(404, "not_found", f"No route {request.method} {request.url.path}")
+    async def http_error(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        text = exc.detail if isinstance(exc, HTTPException) else "Internal Server Error"
+        if status == 404:
+            text = f"No route {request.method} {request.url.path}"
+        headers = getattr(exc, "headers", None) or {}
+        return error_response(BoxError(status, "", str(text), headers=dict(headers)))
 
-    async def bad_method(request: Request, exc: Exception) -> Response:
-        return _error(405, "method_not_allowed", f"{request.method} not allowed on {request.url.path}")
+    async def server_error(request: Request, exc: Exception) -> Response:
+        return error_response(BoxError(500, "internal_server_error", f"Internal Server Error: {exc!r}"))
 
-    return Starlette(routes=routes, exception_handlers={404: not_found, 405: bad_method})
+    return Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: server_error})

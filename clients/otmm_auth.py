@@ -1,0 +1,291 @@
+"""How the OTMM client proves who it is: an OTDS OAuth2 bearer token, or an mTLS client certificate.
+
+Both objects are handed to :class:`clients.otmm.OtmmClient`; each also carries the TLS trust
+for the DAM's server certificate (``ca_bundle``: a PEM file path, the system store when empty).
+They are thread-safe: one client (and one auth object) serves every worker thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import ssl
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+import httpx
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
+
+from clients.errors import AuthError, InvalidData, TransientError
+
+SYSTEM = "otmm"
+
+HANDSHAKE_REJECTED = ("the DAM closed the connection during the TLS handshake: "
+                      "check the client certificate and IP allow-list")
+BAD_PFX = "could not open the client certificate: wrong password or not a PKCS#12 file"
+
+
+def ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
+    """A client TLS context trusting ``ca_bundle`` (PEM path), or the system store when ``None``."""
+    try:
+        return ssl.create_default_context(cafile=ca_bundle) if ca_bundle else ssl.create_default_context()
+    except (OSError, ssl.SSLError) as exc:
+        raise AuthError(f"could not read the CA bundle {ca_bundle!r}: {exc}", system=SYSTEM) from exc
+
+
+class OtmmAuth(Protocol):
+    """What :class:`clients.otmm.OtmmClient` needs from an authentication method."""
+
+    def tls_context(self) -> ssl.SSLContext: ...
+
+    def auth_headers(self, http: httpx.Client) -> dict[str, str]: ...
+
+    def unauthorized(self, used_headers: dict[str, str]) -> bool: ...
+
+    def transport_error(self, exc: httpx.TransportError, *, ever_answered: bool) -> Exception | None: ...
+
+
+# -- OAuth2 -------------------------------------------------------------------------------
+class OAuth2ClientCredentials:
+    """OTDS client-credentials token, sent as ``Authorization: Bearer`` on every call.
+
+    The token is cached and fetched again ``refresh_skew_seconds`` before it expires (never
+    later than half-way through a short lifetime), and once more when the DAM answers 401.
+    A lock makes sure concurrent threads trigger one token request, not sixteen.
+    """
+
+    def __init__(self, token_url: str, client_id: str, client_secret: str, *, refresh_skew_seconds: float = 60,
+                 ca_bundle: str | None = None) -> None:
+        self.token_url = token_url
+        self.client_id = client_id
+        self._client_secret = client_secret
+        self.refresh_skew_seconds = refresh_skew_seconds
+        self.ca_bundle = ca_bundle
+        self._lock = threading.Lock()
+        self._token: str | None = None
+        self._refresh_at = 0.0
+        self._context: ssl.SSLContext | None = None
+
+    def __repr__(self) -> str:  # never show the secret
+        return f"OAuth2ClientCredentials(token_url={self.token_url!r}, client_id={self.client_id!r})"
+
+    def tls_context(self) -> ssl.SSLContext:
+        if self._context is None:
+            self._context = ssl_context(self.ca_bundle)
+        return self._context
+
+    def auth_headers(self, http: httpx.Client) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(http)}"}
+
+    def token(self, http: httpx.Client) -> str:
+        """The cached token, fetched first when missing or due for refresh."""
+        with self._lock:
+            if self._token is None or time.monotonic() >= self._refresh_at:
+                self._token, self._refresh_at = self._fetch(http)
+            return self._token
+
+    def unauthorized(self, used_headers: dict[str, str]) -> bool:
+        """The DAM refused the token in ``used_headers``: forget it (unless another thread already
+        replaced it). Always worth one retry with the current/new token."""
+        used = used_headers.get("Authorization", "").removeprefix("Bearer ")
+        with self._lock:
+            if self._token == used:
+                self._token = None
+        return True
+
+    def transport_error(self, exc: httpx.TransportError, *, ever_answered: bool) -> Exception | None:
+        return tls_trust_error(exc)
+
+    def _fetch(self, http: httpx.Client) -> tuple[str, float]:
+        started = time.monotonic()
+        try:
+            response = http.post(self.token_url, data={"grant_type": "client_credentials",
+                                                       "client_id": self.client_id,
+                                                       "client_secret": self._client_secret},
+                                 headers={"Accept": "application/json"})
+        except httpx.TransportError as exc:
+            raise tls_trust_error(exc) or TransientError(
+                f"OTDS token endpoint unreachable: {type(exc).__name__}: {exc}", system=SYSTEM) from exc
+        if response.status_code == 429 or response.status_code >= 500:
+            raise TransientError(f"OTDS token endpoint answered {response.status_code}",
+                                 status=response.status_code, system=SYSTEM,
+                                 retry_after=parse_retry_after(response.headers.get("Retry-After")))
+        if response.status_code in (400, 401, 403):
+            raise AuthError(f"OTDS refused the client credentials of {self.client_id!r} "
+                            f"({response.status_code}: {_oauth_error(response)})",
+                            status=response.status_code, system=SYSTEM)
+        if response.status_code != 200:
+            raise InvalidData(f"OTDS token endpoint answered {response.status_code}: {response.text[:200]}",
+                              status=response.status_code, system=SYSTEM)
+        try:
+            payload = response.json()
+            token = payload["access_token"]
+            expires_in = float(payload.get("expires_in") or 3600)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InvalidData(f"OTDS sent an unusable token answer: {exc!r}", system=SYSTEM) from exc
+        if not isinstance(token, str) or not token:
+            raise InvalidData("OTDS sent an empty access_token", system=SYSTEM)
+        lifetime = max(expires_in - self.refresh_skew_seconds, expires_in / 2)
+        return token, started + lifetime
+
+
+def _oauth_error(response: httpx.Response) -> str:
+    try:
+        payload = response.json()
+    except ValueError:
+        return response.text[:200] or "no details"
+    if isinstance(payload, dict):
+        body = payload.get("exception_body")
+        if isinstance(body, dict) and body.get("message"):
+            return str(body["message"])
+        return str(payload.get("error_description") or payload.get("error") or payload)[:200]
+    return str(payload)[:200]
+
+
+# -- mTLS ---------------------------------------------------------------------------------
+class MutualTLS:
+    """A PFX/P12 client certificate presented in the TLS handshake (no token).
+
+    The PFX is opened with ``cryptography`` (so modern PKCS#12 encryption works), written as
+    PEM to a 0600 temporary file only long enough for ``ssl`` to load it, then deleted: the
+    key stays in the SSL context's memory only.
+    """
+
+    def __init__(self, pfx_bytes: bytes, password: str | None, ca_bundle: str | None = None) -> None:
+        self.ca_bundle = ca_bundle
+        self.certificate = load_pfx(pfx_bytes, password)
+        self._context = ssl_context(ca_bundle)
+        _load_client_chain(self._context, self.certificate)
+
+    def __repr__(self) -> str:
+        return f"MutualTLS(subject={self.certificate.subject!r})"
+
+    def tls_context(self) -> ssl.SSLContext:
+        return self._context
+
+    def auth_headers(self, http: httpx.Client) -> dict[str, str]:
+        return {}
+
+    def unauthorized(self, used_headers: dict[str, str]) -> bool:
+        return False  # the certificate will not change on a retry
+
+    def transport_error(self, exc: httpx.TransportError, *, ever_answered: bool) -> Exception | None:
+        """Handshake rejections are not transient. Under TLS 1.3 a rejected client certificate
+        looks like "Server disconnected without sending a response"; once the DAM has answered
+        this client, the certificate is proven, and such a disconnect is a network hiccup."""
+        trust = tls_trust_error(exc)
+        if trust is not None:
+            return trust
+        text = _chain_text(exc).lower()
+        if any(alert in text for alert in _CLIENT_CERT_ALERTS):
+            return AuthError(f"{HANDSHAKE_REJECTED} ({exc})", system=SYSTEM)
+        if ever_answered:
+            return None
+        # Before any answer: a disconnect, a reset or an SSL failure is the handshake being refused.
+        # (A refused TCP connection or a DNS failure is not: those stay transient.)
+        if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError) or (
+                isinstance(exc, httpx.ConnectError) and "ssl" in text):
+            return AuthError(f"{HANDSHAKE_REJECTED} ({type(exc).__name__}: {exc})", system=SYSTEM)
+        return None
+
+
+_CLIENT_CERT_ALERTS = ("certificate required", "certificate_required", "bad certificate", "bad_certificate",
+                       "unknown ca", "unknown_ca", "certificate unknown", "certificate_unknown",
+                       "certificate expired", "certificate_expired", "certificate revoked",
+                       "certificate_revoked", "access denied", "access_denied")
+
+
+def _chain_text(exc: BaseException) -> str:
+    parts, seen = [], set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        parts.append(f"{type(current).__name__}: {current}")
+        current = current.__cause__ or current.__context__
+    return " | ".join(parts)
+
+
+def tls_trust_error(exc: httpx.TransportError) -> AuthError | None:
+    """The DAM's server certificate is not trusted: configuration, not worth retrying."""
+    if "certificate_verify_failed" in _chain_text(exc).lower() or "certificate verify failed" in str(exc).lower():
+        return AuthError(f"the DAM's server certificate is not trusted: check the CA bundle ({exc})", system=SYSTEM)
+    return None
+
+
+@dataclass(frozen=True)
+class ClientCertificate:
+    """A PFX opened in memory (what the maintenance "check certificate" flow reports)."""
+
+    private_key: pkcs12.PKCS12PrivateKeyTypes
+    certificate: x509.Certificate
+    chain: tuple[x509.Certificate, ...]
+
+    @property
+    def subject(self) -> str:
+        return self.certificate.subject.rfc4514_string()
+
+    @property
+    def not_valid_after(self) -> datetime:
+        return self.certificate.not_valid_after_utc
+
+    def expires_in_days(self, now: datetime | None = None) -> float:
+        now = now or datetime.now(UTC)
+        return (self.not_valid_after - now).total_seconds() / 86400
+
+    def pem(self) -> bytes:
+        """Unencrypted key + certificate + chain as PEM (handle with care: it holds the key)."""
+        key = self.private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                             serialization.NoEncryption())
+        certs = [self.certificate, *self.chain]
+        return key + b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs)
+
+
+def load_pfx(pfx_bytes: bytes, password: str | None) -> ClientCertificate:
+    """Open a PFX/P12; :class:`AuthError` when the password is wrong or the bytes are no PKCS#12."""
+    try:
+        key, cert, chain = pkcs12.load_key_and_certificates(pfx_bytes, password.encode() if password else None)
+    except (ValueError, TypeError) as exc:
+        raise AuthError(BAD_PFX, system=SYSTEM) from exc
+    if key is None or cert is None:
+        raise AuthError("the client certificate file holds no private key or no certificate", system=SYSTEM)
+    return ClientCertificate(key, cert, tuple(chain or ()))
+
+
+def _load_client_chain(context: ssl.SSLContext, cert: ClientCertificate) -> None:
+    fd, path = tempfile.mkstemp(prefix="otmm-client-", suffix=".pem")  # mkstemp creates it 0600
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(cert.pem())
+        context.load_cert_chain(path)
+    except ssl.SSLError as exc:
+        raise AuthError(f"the client certificate could not be used for TLS: {exc}", system=SYSTEM) from exc
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """``Retry-After`` in seconds (delta-seconds or an HTTP date), ``None`` when absent/unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
