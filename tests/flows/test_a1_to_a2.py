@@ -227,3 +227,54 @@ def test_only_the_targeted_campaign_oldest_first_and_bounded(flow_env):
     state = a1_to_a2(box_root_folder_id=flow_env.box_root, campaign_number="C000000002", return_state=True)
     assert state.is_completed(), state.message
     assert sim.campaign_status(newer["folder_id"]) == "A2"
+
+
+@pytest.fixture
+def mtls_otmm(tmp_path):
+    """The DAM over TLS that requires a client certificate (no bearer token)."""
+    from simulators.certs import make_pki, make_untrusted_client_pfx
+    from simulators.common import ServerThread
+    from simulators.otmm import OtmmSimulator
+
+    pki = make_pki(tmp_path / "pki", client_password="pfx-pass")
+    untrusted = make_untrusted_client_pfx(tmp_path / "other", password="pfx-pass")
+    sim = OtmmSimulator(auth_mode="mtls")
+    with ServerThread(sim.app, tls=pki.server_tls(require_client_cert=True)) as server:
+        yield sim, server, pki, untrusted
+
+
+def save_mtls_dam_block(base_url: str, pfx_path, ca_cert) -> None:
+    import base64
+
+    from blocks._cache import clear_cached_clients
+    from blocks.dam import DamCredentials
+
+    clear_cached_clients()
+    DamCredentials(base_url=base_url, auth_method="mtls",
+                   pfx_base64=base64.b64encode(pfx_path.read_bytes()).decode(), pfx_password="pfx-pass",
+                   ca_bundle_pem=ca_cert.read_text()).save("dam", overwrite=True)
+
+
+def test_mtls_with_a_client_certificate(flow_env, mtls_otmm):
+    sim, server, pki, _ = mtls_otmm
+    assets = seed_campaign(sim)
+    save_mtls_dam_block(server.base_url, pki.client_pfx, pki.ca_cert)
+
+    state = a1_to_a2(box_root_folder_id=flow_env.box_root, return_state=True)
+
+    assert state.is_completed(), state.message
+    assert sim.campaign_status(assets["folder_id"]) == "A2"
+    assert len(box_files(flow_env)) == 3
+
+
+def test_mtls_wrong_client_certificate_is_refused_clearly(flow_env, mtls_otmm):
+    sim, server, pki, untrusted = mtls_otmm
+    assets = seed_campaign(sim)
+    save_mtls_dam_block(server.base_url, untrusted, pki.ca_cert)
+
+    state = a1_to_a2(box_root_folder_id=flow_env.box_root, return_state=True)
+
+    assert state.is_failed()
+    assert "client certificate" in state.message, state.message
+    assert sim.campaign_status(assets["folder_id"]) == "A1"
+    assert box_files(flow_env) == {}
