@@ -202,6 +202,54 @@ class TrackingDatabase:
                                   "size": upload.size, **(details or {})},
                           flow_run_id=flow_run_id)
 
+    # -- localised versions (A2→A3) -------------------------------------------------------
+    def master_by_tracking_id(self, tracking_id: str) -> dict[str, Any] | None:
+        rows = self.fetch_all("SELECT * FROM master_assets WHERE tracking_id=%s", (tracking_id,))
+        return rows[0] if rows else None
+
+    def derivative_for_box_file(self, box_file_id: str) -> dict[str, Any] | None:
+        rows = self.fetch_all("SELECT * FROM derivative_assets WHERE box_file_id=%s", (box_file_id,))
+        return rows[0] if rows else None
+
+    def imported_copy(self, tracking_id: str, sha1: str, box_file_id: str) -> dict[str, Any] | None:
+        """An already-imported localised file with the same content (another Box file)."""
+        rows = self.fetch_all(
+            "SELECT * FROM derivative_assets WHERE tracking_id=%s AND box_sha1=%s AND box_file_id<>%s"
+            " AND status='imported' ORDER BY id LIMIT 1", (tracking_id, sha1, box_file_id))
+        return rows[0] if rows else None
+
+    def start_derivative(self, *, tracking_id: str, master_dam_asset_id: str, campaign_number: str, box_file_id: str,
+                         box_file_name: str, box_sha1: str, description: str, language: str, state: str,
+                         metadata: dict[str, Any]) -> dict[str, Any]:
+        """Record the intent to import a Box file *before* uploading it (crash safety). Returns the row."""
+        with self.transaction() as cur:
+            cur.execute(
+                "INSERT INTO derivative_assets (tracking_id, master_dam_asset_id, campaign_number, box_file_id,"
+                " box_file_name, box_sha1, description, language, state, metadata)"
+                " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s::jsonb)"
+                " ON CONFLICT (box_file_id) DO UPDATE SET updated_at=now() RETURNING *",
+                (tracking_id, master_dam_asset_id, campaign_number, box_file_id, box_file_name, box_sha1, description,
+                 language, state, json.dumps(metadata, default=str)))
+            return _strip(cur.fetchone())
+
+    def finish_derivative(self, box_file_id: str, dam_asset_id: str, *, flow_run_id: str | None) -> None:
+        with self.transaction() as cur:
+            cur.execute("UPDATE derivative_assets SET status='imported', dam_asset_id=%s, updated_at=now()"
+                        " WHERE box_file_id=%s RETURNING tracking_id, campaign_number", (dam_asset_id, box_file_id))
+            row = cur.fetchone()
+            _insert_event(cur, workflow="a2-to-a3", event="imported_to_dam", tracking_id=row["tracking_id"],
+                          dam_asset_id=dam_asset_id, campaign_number=row["campaign_number"],
+                          detail={"box_file_id": box_file_id}, flow_run_id=flow_run_id)
+
+    def masters_waiting_for_localised_version(self, campaign_folder_id: str) -> int:
+        """Masters of a campaign (sent to Box by A1→A2) with no localised version imported yet."""
+        rows = self.fetch_all(
+            "SELECT count(*) AS n FROM master_assets m WHERE m.campaign_folder_id=%s"
+            " AND EXISTS (SELECT 1 FROM box_uploads b WHERE b.workflow='a1-to-a2' AND b.dam_asset_id=m.dam_asset_id)"
+            " AND NOT EXISTS (SELECT 1 FROM derivative_assets d WHERE d.tracking_id=m.tracking_id"
+            " AND d.status='imported')", (campaign_folder_id,))
+        return int(rows[0]["n"])
+
     # -- audit events ---------------------------------------------------------------------
     def add_event(self, *, workflow: str, event: str, tracking_id: str | None = None,
                   dam_asset_id: str | None = None, campaign_number: str | None = None,

@@ -1,0 +1,98 @@
+"""A2→A3 tasks: list the agency uploads in Box, import one localised file into the DAM."""
+
+from __future__ import annotations
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+
+from blocks.box import BoxCredentials
+from blocks.creativex import CreativeXCredentials
+from blocks.dam import DamCredentials
+from blocks.tracking_database import TrackingDatabaseBlock
+from clients.box import HashingReader
+from clients.errors import IntegrityError
+from domain.asset_representation import localised_representation
+from domain.fields import load_dam_fields
+from domain.file_names import ReturnedFileName
+from domain.localised_files import AgencyFile, ImportOutcome, ImportResult
+from tasks.retry import IO_RETRIES
+
+
+@task(name="list-agency-files", cache_policy=NO_CACHE, **IO_RETRIES)
+def list_agency_files(box: BoxCredentials, folder_id: str) -> list[AgencyFile]:
+    """Every file below the agency-upload folder (marker paging, 1,000 per call)."""
+    files = [AgencyFile(box_file_id=f.id, name=f.name, sub_path=path, size=f.size, sha1=f.sha1)
+             for path, f in box.get_client().walk_files(folder_id)]
+    get_run_logger().info("%d file(s) waiting in the agency-upload folder", len(files))
+    return files
+
+
+@task(name="import-localised-file", task_run_name="import-{file.name}", cache_policy=NO_CACHE, **IO_RETRIES)
+def import_localised_file(file: AgencyFile, name: ReturnedFileName, master: dict, dam: DamCredentials,
+                          box: BoxCredentials, tracking: TrackingDatabaseBlock, creativex: CreativeXCredentials,
+                          keep_files: bool = False, dry_run: bool = False) -> ImportResult:
+    """Import one localised file into its campaign's ``Final Assets`` folder, then delete it from Box.
+
+    Crash-safe: the intent is recorded before the upload; a file whose earlier upload may have
+    reached the DAM is looked for there (by name) before uploading again, and the Box file is
+    deleted only after the DAM returned the new asset.
+    """
+    logger = get_run_logger()
+    fields = load_dam_fields()
+    db, store, dam_client = tracking.get_client(), box.get_client(), dam.get_client()
+    run_id = str(flow_run.id) if flow_run.id else None
+    base = dict(box_path=file.box_path, box_file_id=file.box_file_id, tracking_id=name.tracking_id,
+                campaign_number=master["campaign_number"], campaign_folder_id=master["campaign_folder_id"])
+
+    existing = db.derivative_for_box_file(file.box_file_id)
+    if existing and existing["status"] == "imported":
+        # Imported by an earlier run that stopped before (or chose not to) delete it from Box.
+        deleted = False
+        if not keep_files and not dry_run:
+            store.delete_file(file.box_file_id)
+            db.add_event(workflow="a2-to-a3", event="deleted_from_box", tracking_id=name.tracking_id,
+                         dam_asset_id=existing["dam_asset_id"], campaign_number=master["campaign_number"],
+                         detail={"box_file_id": file.box_file_id}, flow_run_id=run_id)
+            deleted = True
+        return ImportResult(**base, outcome=ImportOutcome.ALREADY_IMPORTED, dam_asset_id=existing["dam_asset_id"],
+                            deleted_from_box=deleted, reason="imported by an earlier run")
+
+    score = creativex.get_client().score(tracking_id=name.tracking_id, file_name=file.name, sha1=file.sha1)
+    master_elements = (master.get("metadata") or {}).get("metadata_element_list") or []
+    built = localised_representation(master_elements, name, name.tracking_id, score.score, score.report_url, fields)
+    if dry_run:
+        return ImportResult(**base, outcome=ImportOutcome.DRY_RUN, creativex=built.creativex,
+                            representation=built.representation, reason="dry run: nothing uploaded or deleted")
+
+    final_assets = dam_client.find_subfolder(master["campaign_folder_id"], fields.campaign.folders.final_assets)
+    row = db.start_derivative(tracking_id=name.tracking_id, master_dam_asset_id=master["dam_asset_id"],
+                              campaign_number=master["campaign_number"], box_file_id=file.box_file_id,
+                              box_file_name=file.name, box_sha1=file.sha1, description=name.description,
+                              language=name.language, state=name.state, metadata=built.representation)
+    dam_asset_id = None
+    if row["created_at"] != row["updated_at"]:  # an earlier attempt got this far: did its upload land?
+        dam_asset_id = next((a.asset_id for a in dam_client.walk_assets(final_assets) if a.name == file.name), None)
+    if dam_asset_id is None:
+        reader = HashingReader(store.iter_file_bytes(file.box_file_id), expected_size=file.size)
+        dam_asset_id = dam_client.create_asset(final_assets, file.name, _mime(file.name), reader, built.representation)
+        if reader.sha1 != file.sha1:
+            raise IntegrityError(f"{file.box_path}: Box sent bytes with SHA-1 {reader.sha1}, expected {file.sha1}")
+    db.finish_derivative(file.box_file_id, dam_asset_id, flow_run_id=run_id)
+    deleted = False
+    if not keep_files:
+        store.delete_file(file.box_file_id)  # only now: the DAM has returned the new asset
+        db.add_event(workflow="a2-to-a3", event="deleted_from_box", tracking_id=name.tracking_id,
+                     dam_asset_id=dam_asset_id, campaign_number=master["campaign_number"],
+                     detail={"box_file_id": file.box_file_id}, flow_run_id=run_id)
+        deleted = True
+    logger.info("%s → DAM asset %s (CreativeX %s, score %d)", file.box_path, dam_asset_id, built.creativex,
+                score.score)
+    return ImportResult(**base, outcome=ImportOutcome.IMPORTED, dam_asset_id=dam_asset_id, creativex=built.creativex,
+                        deleted_from_box=deleted)
+
+
+def _mime(name: str) -> str:
+    import mimetypes
+
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"
