@@ -1,8 +1,9 @@
 """``make demo``: the whole system on this machine, on embedded defaults.
 
-Starts a local Prefect server (with its UI), the OTMM and Box simulators (seeded with
-campaigns in every status), and an embedded PostgreSQL; saves the blocks pointing at them;
-runs ``a1-to-a2`` through the Prefect API and prints what happened.
+Starts a local Prefect server (with its UI), the OTMM, Box and CreativeX simulators (seeded
+with campaigns in every status), and an embedded PostgreSQL; saves the blocks pointing at
+them; runs ``a1-to-a2``, ``a2-to-a3`` (with agency uploads waiting in Box), ``a5-to-a6`` and
+``b1-to-b2`` through the Prefect API and prints what happened.
 
 Everything it starts keeps running so you can look around in the UI; ``make demo-stop``
 (``python -m deployments.demo stop``) stops all of it. State lives in ``.demo/``.
@@ -111,21 +112,50 @@ def start() -> int:
     os.environ["PREFECT_API_URL"] = prefect_url + "/api"
     print(f"  Prefect API {prefect_url}/api · DAM {otmm_url} · Box {box_url} · PostgreSQL in {PG_DIR}")
 
-    box_root = _save_blocks(otmm_url, otmm_secret, box_url, box_secret, keys)
+    cx_key = secrets.token_urlsafe(16)
+    remember("creativex-simulator", _spawn([sys.executable, "-m", "simulators.creativex", "--port", "0"], "creativex",
+                                           {**env, "CREATIVEX_SIM_API_KEY": cx_key}))
+    creativex_url = _read_base_url("creativex")
+    roots = _save_blocks(otmm_url, otmm_secret, box_url, box_secret, keys, creativex_url, cx_key)
     campaigns_before = _campaigns(otmm_url)
 
-    print("\nRunning a1-to-a2 through the Prefect API…")
     from flows.a1_to_a2 import a1_to_a2
+    from flows.a2_to_a3 import a2_to_a3
+    from flows.a5_to_a6 import a5_to_a6
+    from flows.b1_to_b2 import b1_to_b2
 
+    states = {}
+    print("\nRunning a1-to-a2 through the Prefect API…")
     t0 = time.monotonic()
-    state = a1_to_a2(box_root_folder_id=box_root, return_state=True)
-    flow_seconds = time.monotonic() - t0
-    _report(state, campaigns_before, _campaigns(otmm_url), box_url, flow_seconds)
-    print(f"\nPrefect UI:  {prefect_url}  (flow run '{state.state_details.flow_run_id}', artifact 'a1-to-a2-assets')")
+    states["a1-to-a2"] = a1_to_a2(box_root_folder_id=roots["a1-to-a2"], return_state=True)
+    _report(states["a1-to-a2"], time.monotonic() - t0)
+
+    print("\nAgencies return localised files for C000000078 (plus two files that cannot be matched)…")
+    _seed_agency_uploads(roots["agency"])
+    print("Running a2-to-a3…")
+    states["a2-to-a3"] = a2_to_a3(agency_folder_id=roots["agency"], return_state=True)
+    _report(states["a2-to-a3"])
+
+    for name, flow_fn in (("a5-to-a6", a5_to_a6), ("b1-to-b2", b1_to_b2)):
+        print(f"\nRunning {name}…")
+        t0 = time.monotonic()
+        states[name] = flow_fn(box_root_folder_id=roots[name], return_state=True)
+        _report(states[name], time.monotonic() - t0)
+
+    after = _campaigns(otmm_url)
+    changed = [n for n in after if campaigns_before.get(n, {}).get("status") != after[n].get("status")]
+    moves = ", ".join(f"{n} {campaigns_before[n]['status']}→{after[n]['status']}" for n in sorted(changed))
+    print(f"\nDAM status changes: {moves or 'none'}")
+    files = httpx.get(box_url + "/_sim/box/files", timeout=10).json()
+    files = files.get("files", files) if isinstance(files, dict) else files
+    print(f"Box now holds {len(files)} file(s), e.g.:")
+    for f in sorted(files, key=lambda f: f["path"])[:6]:
+        print(f"  /{f['path']}  ({f['size']} bytes, sha1 {f['sha1'][:10]}…)")
+    print(f"\nPrefect UI:  {prefect_url}  (Runs: one flow run per flow, each with its table artifact)")
     print(f"Logs:        {DEMO_DIR / 'logs'}")
     print("Stop it all: make demo-stop")
     print(f"Demo wall time: {time.monotonic() - started:.1f} s")
-    return 0 if state.is_completed() else 1
+    return 0 if all(s.is_completed() for s in states.values()) else 1
 
 
 def _reset_demo_dir() -> None:
@@ -193,9 +223,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _save_blocks(otmm_url: str, otmm_secret: str, box_url: str, box_secret: str, keys) -> str:  # noqa: ANN001
-    """Save the three blocks (secrets only there) and return the Box root folder for A1→A2."""
+def _save_blocks(otmm_url: str, otmm_secret: str, box_url: str, box_secret: str, keys, creativex_url: str,  # noqa: ANN001
+                 creativex_key: str) -> dict[str, str]:
+    """Save the blocks (secrets only there) and return the Box folders of each workflow."""
     from blocks.box import BoxCredentials
+    from blocks.creativex import CreativeXCredentials
     from blocks.dam import DamCredentials
     from blocks.tracking_database import TrackingDatabaseBlock
 
@@ -206,8 +238,30 @@ def _save_blocks(otmm_url: str, otmm_secret: str, box_url: str, box_secret: str,
                          enterprise_id="12345", api_base_url=box_url, upload_base_url=box_url + "/api")
     box.save("box", overwrite=True)
     TrackingDatabaseBlock(embedded_data_dir=str(PG_DIR)).save("tracking-db", overwrite=True)
-    print("  Saved blocks: dam (DAM Credentials), box (Box Credentials), tracking-db (Tracking Database)")
-    return box.get_client().ensure_folder_path("0", ["Local adaptation"])
+    CreativeXCredentials(url=creativex_url, api_key=creativex_key).save("creativex", overwrite=True)
+    print("  Saved blocks: dam, box, tracking-db, creativex")
+    store = box.get_client()
+    return {"a1-to-a2": store.ensure_folder_path("0", ["Local adaptation"]),
+            "agency": store.ensure_folder_path("0", ["Agency uploads"]),
+            "a5-to-a6": store.ensure_folder_path("0", ["Revisions"]),
+            "b1-to-b2": store.ensure_folder_path("0", ["Global masters"])}
+
+
+def _seed_agency_uploads(agency_folder_id: str) -> None:
+    """What agencies would upload: a localised file per master of C000000078, and two strays."""
+    from blocks.box import BoxCredentials
+    from blocks.tracking_database import TrackingDatabaseBlock
+
+    store = BoxCredentials.load("box").get_client()
+    masters = TrackingDatabaseBlock.load("tracking-db").get_client().fetch_all(
+        "SELECT tracking_id, file_name FROM master_assets WHERE campaign_number='C000000078'")
+    italy = store.ensure_folder_path(agency_folder_id, ["Italy"])
+    for row in masters:
+        stem, _, ext = row["file_name"].rpartition(".")
+        data = f"localised {row['file_name']} for Lazio".encode() * 2000
+        store.upload_stream(italy, f"{row['tracking_id']}_{stem} IT_it-IT_Lazio.{ext}", iter([data]), len(data))
+    for stray in ("hero_final_v2.jpg", "ZZZZZZ_Banner_de-DE_Bayern.png"):
+        store.upload_stream(agency_folder_id, stray, iter([b"stray"]), 5)
 
 
 def _campaigns(otmm_url: str) -> dict[str, dict]:
@@ -218,29 +272,24 @@ def _campaigns(otmm_url: str) -> dict[str, dict]:
     return {c["number"]: c for c in items}
 
 
-def _report(state, before: dict[str, dict], after: dict[str, dict], box_url: str, seconds: float) -> None:  # noqa: ANN001
-    data = state.data if isinstance(getattr(state, "data", None), dict) else None
-    if data is None:
-        try:
-            data = state.result(raise_on_failure=False)
-        except Exception:  # noqa: BLE001 - the report prints what it can
-            data = None
-    print(f"\nFlow run finished: {state.name} — {state.message}")
-    if isinstance(data, dict):
-        for c in data.get("campaigns", []):
-            print(f"  {c['number']} {c['name']!r}: {c['outcome']}, status {c['status_before']} → {c['status_after']},"
-                  f" {c['assets']} asset(s), {c['failed']} failed")
+def _report(state, seconds: float | None = None) -> None:  # noqa: ANN001
+    """Print a flow run's outcome from its returned summary."""
+    try:
+        data = state.result(raise_on_failure=False)
+    except Exception:  # noqa: BLE001 - the report prints what it can
+        data = None
+    print(f"  {state.name}: {state.message}")
+    if not isinstance(data, dict):
+        return
+    for c in data.get("campaigns", []):
+        print(f"    {c['number']} {c['name']!r}: {c['outcome']}, status {c['status_before']} → {c['status_after']},"
+              f" {c['assets']} asset(s), {c['failed']} failed")
+    for f in data.get("files", []):
+        print(f"    {f['box_path']}: {f['outcome']}{' — ' + f['reason'] if f['reason'] else ''}")
+    if "summary" in data and seconds:
         moved = data["summary"]["bytes_transferred"]
-        print(f"  Transferred {moved / 1e6:.1f} MB in {seconds:.1f} s ({moved / 1e6 / max(seconds, 1e-9):.1f} MB/s"
-              " including Prefect and database overhead)")
-    changed = [n for n in after if before.get(n, {}).get("status") != after[n].get("status")]
-    moves = ", ".join(f"{n} {before[n]['status']}→{after[n]['status']}" for n in changed)
-    print(f"  DAM status changes: {moves or 'none'}")
-    files = httpx.get(box_url + "/_sim/box/files", timeout=10).json()
-    files = files.get("files", files) if isinstance(files, dict) else files
-    print(f"  Box now holds {len(files)} file(s), e.g.:")
-    for f in sorted(files, key=lambda f: f["path"])[:8]:
-        print(f"    /{f['path']}  ({f['size']} bytes, sha1 {f['sha1'][:10]}…)")
+        print(f"    moved {moved / 1e6:.1f} MB in {seconds:.1f} s ({moved / 1e6 / seconds:.1f} MB/s including Prefect"
+              " and database overhead)")
 
 
 if __name__ == "__main__":
