@@ -137,6 +137,7 @@ def test_crash_between_dam_upload_and_box_delete_gives_one_dam_asset(env):
 
     assert state.is_failed()
     assert len(flow_env.otmm.sim.uploaded_assets()) == 1 and agency_files(env) == {name}
+    assert flow_env.otmm.sim.campaign_status(c.folder_id) == "A2"
     httpx.delete(flow_env.box.base_url + "/_sim/faults").raise_for_status()
 
     state = run(env)
@@ -145,6 +146,9 @@ def test_crash_between_dam_upload_and_box_delete_gives_one_dam_asset(env):
     assert results(state)[name]["outcome"] == "already_imported"
     assert len(flow_env.otmm.sim.uploaded_assets()) == 1  # exactly one DAM asset
     assert agency_files(env) == set()
+    again = run(env)  # nothing left: an idempotent no-op
+    assert again.is_completed() and results(again) == {}
+    assert len(flow_env.otmm.sim.uploaded_assets()) == 1
 
 
 def test_creativex_unreachable_leaves_the_file_for_the_next_run(env):

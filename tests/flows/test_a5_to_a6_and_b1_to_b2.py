@@ -72,6 +72,21 @@ def test_a5_to_a6_takes_only_not_approved_with_their_rejection_details(flow_env)
     assert event["detail"]["legal_comments"] == "Claim <b>no</b>"
 
 
+def test_a5_to_a6_rerun_is_idempotent(flow_env):
+    sim = flow_env.otmm.sim
+    c, ids = seed_rework(sim)
+    assert a5_to_a6(box_root_folder_id=flow_env.box_root, return_state=True).is_completed()
+    before = (len(flow_env.box.sim.files()), flow_env.db.fetch_all("SELECT tracking_id FROM master_assets ORDER BY 1"))
+    sim.set_campaign_status(c.folder_id, "A5")
+
+    state = a5_to_a6(box_root_folder_id=flow_env.box_root, return_state=True)
+
+    assert state.is_completed(), state.message
+    assert (len(flow_env.box.sim.files()), flow_env.db.fetch_all(
+        "SELECT tracking_id FROM master_assets ORDER BY 1")) == before
+    assert {r["outcome"] for r in rows(state, "a5-to-a6-assets")} == {"already_in_box", "skipped"}
+
+
 def test_a5_to_a6_reuses_an_existing_tracking_id(flow_env):
     sim = flow_env.otmm.sim
     c, ids = seed_rework(sim)
