@@ -31,33 +31,21 @@ from box_sdk_gen import (
     UploadFileAttributesParentField,
     UploadFileVersionAttributes,
 )
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from simulators.box import BoxSimulator
 from simulators.common import ServerThread
+from simulators.jwt_keys import JwtAppKeys, make_jwt_app_keys
 
 MiB = 1024 * 1024
 CLIENT_ID = "cs-box"
 ENTERPRISE = "4242"
 
 
-@dataclass(frozen=True)
-class AppKey:
-    kid: str
-    private_pem: str  # encrypted PKCS#8: the SDK's default decryptor requires a passphrase
-    passphrase: str
-    public_pem: str
+AppKey = JwtAppKeys
 
 
 def make_key(kid: str) -> AppKey:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    passphrase = uuid.uuid4().hex
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.BestAvailableEncryption(passphrase.encode())).decode()
-    public = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-    return AppKey(kid, private, passphrase, public)
+    return make_jwt_app_keys(kid, uuid.uuid4().hex)
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +71,8 @@ class Env:
 
     def client(self, key: AppKey | None = None, secret: str | None = None, attempts: int = 3) -> BoxClient:
         key = key or self.key
-        config = JWTConfig(client_id=CLIENT_ID, client_secret=secret or self.secret, jwt_key_id=key.kid,
-                           private_key=key.private_pem, private_key_passphrase=key.passphrase,
+        config = JWTConfig(client_id=CLIENT_ID, client_secret=secret or self.secret, jwt_key_id=key.key_id,
+                           private_key=key.private_key_pem, private_key_passphrase=key.passphrase,
                            enterprise_id=ENTERPRISE)
         session = NetworkSession(
             base_urls=BaseUrls(base_url=self.url, upload_url=self.url + "/api", oauth_2_url=self.url + "/oauth2"),
@@ -110,7 +98,7 @@ class Env:
 def env(tmp_path: Path, app_key: AppKey) -> Iterator[Env]:
     secret = uuid.uuid4().hex
     sim = BoxSimulator(storage_dir=tmp_path / "box", client_id=CLIENT_ID, client_secret=secret,
-                       public_keys={app_key.kid: app_key.public_pem}, enterprise_id=ENTERPRISE,
+                       public_keys={app_key.key_id: app_key.public_key_pem}, enterprise_id=ENTERPRISE,
                        part_size=MiB, chunked_min_size=MiB, direct_upload_max=8 * MiB)
     with ServerThread(sim.app) as server:
         yield Env(sim, server, secret, app_key)
@@ -158,7 +146,7 @@ def test_unknown_kid_wrong_key_and_wrong_secret_are_refused(env: Env, other_key:
     assert unknown.value.response_info.body["error"] == "invalid_grant"
     assert "kid" in unknown.value.response_info.body["error_description"]
 
-    wrong_key = AppKey(env.key.kid, other_key.private_pem, other_key.passphrase, other_key.public_pem)
+    wrong_key = AppKey(env.key.key_id, other_key.private_key_pem, other_key.passphrase, other_key.public_key_pem)
     with pytest.raises(BoxAPIError) as forged:
         env.client(key=wrong_key).folders.get_folder_by_id("0")
     assert forged.value.response_info.body["error"] == "invalid_grant"
@@ -169,7 +157,7 @@ def test_unknown_kid_wrong_key_and_wrong_secret_are_refused(env: Env, other_key:
     assert secret.value.response_info.body["error"] == "invalid_client"
 
     # a key registered at run time (as another process would) is then accepted
-    httpx.post(env.url + "/_sim/box/keys", json={"kid": other_key.kid, "pem": other_key.public_pem}).raise_for_status()
+    httpx.post(env.url + "/_sim/box/keys", json={"kid": other_key.key_id, "pem": other_key.public_key_pem}).raise_for_status()
     assert env.client(key=other_key).folders.get_folder_by_id("0").id == "0"
 
 
@@ -479,9 +467,9 @@ def test_admin_seed_list_and_restart_keeps_state(env: Env, tmp_path: Path, clien
 
 def test_command_line_prints_its_url_and_serves(tmp_path: Path, app_key: AppKey) -> None:
     pem = tmp_path / "pub.pem"
-    pem.write_text(app_key.public_pem)
+    pem.write_text(app_key.public_key_pem)
     cmd = [sys.executable, "-m", "simulators.box", "--port", "0", "--storage", str(tmp_path / "cli"),
-           "--public-key", f"{app_key.kid}={pem}", "--part-size", str(MiB)]
+           "--public-key", f"{app_key.key_id}={pem}", "--part-size", str(MiB)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2],
                             env={**os.environ, "BOX_SIM_CLIENT_SECRET": "cli-secret"})
     try:
