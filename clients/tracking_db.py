@@ -250,6 +250,34 @@ class TrackingDatabase:
             " AND d.status='imported')", (campaign_folder_id,))
         return int(rows[0]["n"])
 
+    # -- campaign status webhook ---------------------------------------------------------
+    def claim_live_campaign_webhook(self, campaign_number: str, campaign_folder_id: str, status: str) -> bool:
+        """Claim the right to send a campaign's ``Live Campaign: NO`` webhook (once per campaign ever).
+
+        True for exactly one caller, even when runs overlap. A claim whose sender died without
+        sending is taken over after 10 minutes.
+        """
+        with self.transaction() as cur:
+            cur.execute(
+                "INSERT INTO campaign_status (campaign_number, campaign_folder_id, status, live_campaign)"
+                " VALUES (%s, %s, %s, 'NO')"
+                " ON CONFLICT (campaign_number) DO UPDATE SET updated_at=now(), status=EXCLUDED.status"
+                " WHERE campaign_status.webhook_sent_at IS NULL"
+                " AND campaign_status.updated_at < now() - interval '10 minutes'"
+                " RETURNING campaign_number", (campaign_number, campaign_folder_id, status))
+            return cur.fetchone() is not None
+
+    def live_campaign_webhook_sent(self, campaign_number: str) -> None:
+        with self.transaction() as cur:
+            cur.execute("UPDATE campaign_status SET webhook_sent_at=now(), updated_at=now()"
+                        " WHERE campaign_number=%s", (campaign_number,))
+
+    def release_live_campaign_webhook(self, campaign_number: str) -> None:
+        """The send failed: let the next run try again."""
+        with self.transaction() as cur:
+            cur.execute("DELETE FROM campaign_status WHERE campaign_number=%s AND webhook_sent_at IS NULL",
+                        (campaign_number,))
+
     # -- audit events ---------------------------------------------------------------------
     def add_event(self, *, workflow: str, event: str, tracking_id: str | None = None,
                   dam_asset_id: str | None = None, campaign_number: str | None = None,
