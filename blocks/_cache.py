@@ -40,3 +40,17 @@ def clear_cached_clients() -> None:
                 except Exception:  # noqa: BLE001 - closing is best effort
                     pass
         _clients.clear()
+
+
+def ca_bundle_file(pem: str | None) -> str | None:
+    """Write the (public) CA bundle to a file once per content; ssl wants a path."""
+    if not pem:
+        return None
+    import hashlib
+    import tempfile
+    from pathlib import Path
+
+    path = Path(tempfile.gettempdir()) / f"content-scaling-ca-{hashlib.sha256(pem.encode()).hexdigest()[:16]}.pem"
+    if not path.exists():
+        path.write_text(pem)
+    return str(path)

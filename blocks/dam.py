@@ -8,7 +8,7 @@ from typing import Literal
 from prefect.blocks.core import Block
 from pydantic import Field, SecretStr, model_validator
 
-from blocks._cache import cached_client
+from blocks._cache import ca_bundle_file, cached_client
 from clients.otmm import MutualTLS, OAuth2ClientCredentials, OtmmClient
 from domain.fields import load_dam_fields
 
@@ -60,7 +60,7 @@ class DamCredentials(Block):
         return cached_client(self, self._build_client)
 
     def _build_client(self) -> OtmmClient:
-        ca_bundle = _ca_file(self.ca_bundle_pem)
+        ca_bundle = ca_bundle_file(self.ca_bundle_pem)
         if self.auth_method == "mtls":
             assert self.pfx_base64 and self.pfx_password
             auth: OAuth2ClientCredentials | MutualTLS = MutualTLS(
@@ -78,17 +78,3 @@ class DamCredentials(Block):
             )
         return OtmmClient(self.base_url, auth, timeout=self.timeout_s, fields=load_dam_fields(),
                           page_size=self.page_size)
-
-
-def _ca_file(pem: str | None) -> str | None:
-    """Write the (public) CA bundle to a file once per content; ssl wants a path."""
-    if not pem:
-        return None
-    import hashlib
-    import tempfile
-    from pathlib import Path
-
-    path = Path(tempfile.gettempdir()) / f"content-scaling-ca-{hashlib.sha256(pem.encode()).hexdigest()[:16]}.pem"
-    if not path.exists():
-        path.write_text(pem)
-    return str(path)

@@ -116,7 +116,19 @@ def start() -> int:
     remember("creativex-simulator", _spawn([sys.executable, "-m", "simulators.creativex", "--port", "0"], "creativex",
                                            {**env, "CREATIVEX_SIM_API_KEY": cx_key}))
     creativex_url = _read_base_url("creativex")
+    from simulators.certs import make_pki
+
+    pki = make_pki(DEMO_DIR / "pki", client_password=secrets.token_urlsafe(12))
+    mail_password = secrets.token_urlsafe(16)
+    remember("smtp-server", _spawn([sys.executable, "-m", "simulators.mail", "--port", "0", "--directory",
+                                    str(DEMO_DIR / "mail"), "--cert", str(pki.server_cert), "--key",
+                                    str(pki.server_key)], "smtp",
+                                   {**env, "MAIL_SIM_USERNAME": "demo-mail", "MAIL_SIM_PASSWORD": mail_password}))
+    remember("webhook-receiver", _spawn([sys.executable, "-m", "simulators.webhook", "--port", "0"], "webhook", env))
+    smtp_port = int(_read_base_url("smtp", schemes=("smtp://",)).rsplit(":", 1)[1])
+    webhook_url = _read_base_url("webhook")
     roots = _save_blocks(otmm_url, otmm_secret, box_url, box_secret, keys, creativex_url, cx_key)
+    _save_notification_blocks(smtp_port, mail_password, pki.ca_cert.read_text(), webhook_url)
     campaigns_before = _campaigns(otmm_url)
 
     from flows.a1_to_a2 import a1_to_a2
@@ -142,6 +154,14 @@ def start() -> int:
         states[name] = flow_fn(box_root_folder_id=roots[name], return_state=True)
         _report(states[name], time.monotonic() - t0)
 
+    from flows.a4_live_webhook import a4_live_webhook
+
+    print("\nRunning a4-live-webhook…")
+    states["a4-live-webhook"] = a4_live_webhook(return_state=True)
+    _report(states["a4-live-webhook"])
+    received = httpx.get(webhook_url + "/_sim/webhook/received", timeout=10).json()["received"]
+    print(f"  the status webhook received {len(received)} message(s), e.g. {received[0]['body'] if received else '-'}")
+
     after = _campaigns(otmm_url)
     changed = [n for n in after if campaigns_before.get(n, {}).get("status") != after[n].get("status")]
     moves = ", ".join(f"{n} {campaigns_before[n]['status']}→{after[n]['status']}" for n in sorted(changed))
@@ -152,6 +172,8 @@ def start() -> int:
     for f in sorted(files, key=lambda f: f["path"])[:6]:
         print(f"  /{f['path']}  ({f['size']} bytes, sha1 {f['sha1'][:10]}…)")
     print(f"\nPrefect UI:  {prefect_url}  (Runs: one flow run per flow, each with its table artifact)")
+    mails = sorted((DEMO_DIR / "mail").glob("*.eml"))
+    print(f"Mails:       {len(mails)} sent, kept as .eml files in {DEMO_DIR / 'mail'} (open them in any mail program)")
     print(f"Logs:        {DEMO_DIR / 'logs'}")
     print("Stop it all: make demo-stop")
     print(f"Demo wall time: {time.monotonic() - started:.1f} s")
@@ -187,14 +209,14 @@ def _spawn(cmd: list[str], name: str, env: dict[str, str]) -> subprocess.Popen:
                             start_new_session=True)
 
 
-def _read_base_url(name: str, timeout: float = 60) -> str:
+def _read_base_url(name: str, timeout: float = 60, schemes: tuple[str, ...] = ("http://", "https://")) -> str:
     """The simulators print their base URL as the last word of their first line."""
     log = DEMO_DIR / "logs" / f"{name}.log"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for line in log.read_text(errors="replace").splitlines():
             word = line.strip().split()[-1] if line.strip() else ""
-            if word.startswith(("http://", "https://")):
+            if word.startswith(schemes):
                 return word
         time.sleep(0.1)
     raise RuntimeError(f"the {name} simulator did not start; see {log}")
@@ -245,6 +267,18 @@ def _save_blocks(otmm_url: str, otmm_secret: str, box_url: str, box_secret: str,
             "agency": store.ensure_folder_path("0", ["Agency uploads"]),
             "a5-to-a6": store.ensure_folder_path("0", ["Revisions"]),
             "b1-to-b2": store.ensure_folder_path("0", ["Global masters"])}
+
+
+def _save_notification_blocks(smtp_port: int, mail_password: str, ca_pem: str, webhook_url: str) -> None:
+    from blocks.mail_server import MailServer
+    from blocks.status_webhook import StatusWebhook
+
+    MailServer(host="127.0.0.1", port=smtp_port, username="demo-mail", password=mail_password,
+               from_address="content-scaling@demo.test", ca_bundle_pem=ca_pem,
+               default_recipients=["marketing-ops@demo.test"], error_recipients=["content-scaling-errors@demo.test"],
+               ).save("email", overwrite=True)
+    StatusWebhook(url=f"{webhook_url}/hooks/{secrets.token_urlsafe(12)}").save("status-webhook", overwrite=True)
+    print("  Saved blocks: email, status-webhook")
 
 
 def _seed_agency_uploads(agency_folder_id: str) -> None:

@@ -5,22 +5,27 @@ from __future__ import annotations
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.futures import PrefectFuture
+from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from blocks.box import BoxCredentials
 from blocks.creativex import CreativeXCredentials
 from blocks.dam import DamCredentials
+from blocks.mail_server import MailServer
 from blocks.tracking_database import TrackingDatabaseBlock
 from domain.file_names import FileNameError, parse_returned_file_name
 from domain.localised_files import AgencyFile, ImportOutcome, ImportResult
+from domain.notifications import a2_to_a3_complete_notification, files_uploaded_notification
 from tasks.dam import set_campaign_status
 from tasks.localised import import_localised_file, list_agency_files
+from tasks.notify import email_on_failure, send_emails
 
 WORKFLOW = "a2-to-a3"
 
 
-@flow(name=WORKFLOW, task_runner=ThreadPoolTaskRunner(max_workers=16), log_prints=True)
+@flow(name=WORKFLOW, task_runner=ThreadPoolTaskRunner(max_workers=16), log_prints=True,
+      on_failure=[email_on_failure], on_crashed=[email_on_failure])
 def a2_to_a3(
     agency_folder_id: str = "0",
     dry_run: bool = False,
@@ -31,6 +36,7 @@ def a2_to_a3(
     box_block: str = "box",
     tracking_db_block: str = "tracking-db",
     creativex_block: str = "creativex",
+    email_block: str = "email",
 ) -> State:
     """Import the localised files agencies put in Box into the DAM, then set campaigns to A3.
 
@@ -54,10 +60,12 @@ def a2_to_a3(
         box_block: Name of the ``Box Credentials`` block.
         tracking_db_block: Name of the ``Tracking Database`` block.
         creativex_block: Name of the ``CreativeX Credentials`` block.
+        email_block: Name of the ``Mail Server`` block.
     """
     logger = get_run_logger()
     dam, box = DamCredentials.load(dam_block), BoxCredentials.load(box_block)
     tracking, creativex = TrackingDatabaseBlock.load(tracking_db_block), CreativeXCredentials.load(creativex_block)
+    mail = MailServer.load(email_block)
     db = tracking.get_client()
 
     results: list[ImportResult] = []
@@ -84,11 +92,17 @@ def a2_to_a3(
 
     moved = [] if dry_run else _move_finished_campaigns(results, dam, db, force_status_update)
     _publish(results, dry_run)
+    run_id = str(flow_run.id) if flow_run.id else None
+    emails = [files_uploaded_notification(results, run_id)] if any(
+        r.outcome == ImportOutcome.IMPORTED for r in results) else []
+    emails += [a2_to_a3_complete_notification(number, name, run_id) for number, name in moved]
+    if send_emails(mail, emails):
+        logger.error("some emails could not be sent")
     counts = {o.value: sum(1 for r in results if r.outcome == o) for o in ImportOutcome}
     message = (f"{WORKFLOW}: {len(results)} file(s) in Box; " + ", ".join(f"{n} {k}" for k, n in counts.items() if n)
-               + f"; campaigns set to A3: {', '.join(moved) or 'none'}")
+               + f"; campaigns set to A3: {', '.join(n for n, _ in moved) or 'none'}")
     logger.info(message)
-    data = {"counts": counts, "campaigns_to_a3": moved, "files": [r.model_dump(exclude={"representation"})
+    data = {"counts": counts, "campaigns_to_a3": [n for n, _ in moved], "files": [r.model_dump(exclude={"representation"})
                                                                   for r in results]}
     if any(r.outcome.is_error for r in results):
         errors = "; ".join(f"{r.box_path}: {r.reason}" for r in results if r.outcome.is_error)
@@ -118,7 +132,8 @@ def _why_left_in_box(file: AgencyFile, db) -> ImportResult | None:  # noqa: ANN0
     return None
 
 
-def _move_finished_campaigns(results: list[ImportResult], dam: DamCredentials, db, force: bool) -> list[str]:  # noqa: ANN001
+def _move_finished_campaigns(results: list[ImportResult], dam: DamCredentials, db,  # noqa: ANN001
+                             force: bool) -> list[tuple[str, str]]:
     """A2→A3 for touched campaigns whose masters all have a localised version back."""
     touched = {r.campaign_folder_id: r.campaign_number for r in results
                if r.campaign_folder_id and r.outcome in (ImportOutcome.IMPORTED, ImportOutcome.ALREADY_IMPORTED)}
@@ -129,7 +144,7 @@ def _move_finished_campaigns(results: list[ImportResult], dam: DamCredentials, d
             continue
         if force or (campaign.status == "A2" and db.masters_waiting_for_localised_version(folder_id) == 0):
             set_campaign_status(dam, campaign, "A3")
-            moved.append(number)
+            moved.append((number, campaign.name))
     return moved
 
 

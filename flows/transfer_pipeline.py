@@ -16,9 +16,11 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from blocks.box import BoxCredentials
 from blocks.dam import DamCredentials
+from blocks.mail_server import MailServer
 from blocks.tracking_database import TrackingDatabaseBlock
 from domain.campaigns import Campaign, DamAsset
 from domain.fields import load_dam_fields
+from domain.notifications import campaign_notification
 from domain.rejections import is_rejected, rejection_details
 from domain.transfers import (
     AssetJob,
@@ -32,6 +34,7 @@ from domain.transfers import (
 )
 from tasks.box import ensure_box_folder
 from tasks.dam import find_campaigns, list_campaign_assets, set_campaign_status
+from tasks.notify import email_on_failure, send_emails
 from tasks.transfer import transfer_asset
 
 # How much the DAM and Box may be asked at once by one run (the flows' task runners allow more).
@@ -48,6 +51,7 @@ _PARAMETERS_DOC = """
         dam_block: Name of the ``DAM Credentials`` block.
         box_block: Name of the ``Box Credentials`` block.
         tracking_db_block: Name of the ``Tracking Database`` block.
+        email_block: Name of the ``Mail Server`` block (recipients per workflow, error address).
 """
 
 
@@ -62,12 +66,14 @@ def transfer_flow(workflow: TransferWorkflow, steps: str) -> Flow:
         dam_block: str = "dam",
         box_block: str = "box",
         tracking_db_block: str = "tracking-db",
+        email_block: str = "email",
     ) -> State:
         return run_transfer_workflow(
             workflow,
             dam_block=dam_block,
             box_block=box_block,
             tracking_db_block=tracking_db_block,
+            email_block=email_block,
             box_root_folder_id=box_root_folder_id,
             campaign_number=campaign_number,
             max_campaigns=max_campaigns,
@@ -77,7 +83,7 @@ def transfer_flow(workflow: TransferWorkflow, steps: str) -> Flow:
     run.__name__ = run.__qualname__ = workflow.name.replace("-", "_")
     run.__doc__ = steps.rstrip() + "\n" + _PARAMETERS_DOC
     return flow(name=workflow.name, task_runner=ThreadPoolTaskRunner(max_workers=MAX_CONCURRENCY),
-                log_prints=True)(run)
+                log_prints=True, on_failure=[email_on_failure], on_crashed=[email_on_failure])(run)
 
 
 def run_transfer_workflow(
@@ -86,6 +92,7 @@ def run_transfer_workflow(
     dam_block: str,
     box_block: str,
     tracking_db_block: str,
+    email_block: str,
     box_root_folder_id: str,
     campaign_number: str | None,
     max_campaigns: int,
@@ -98,6 +105,7 @@ def run_transfer_workflow(
     dam = DamCredentials.load(dam_block)
     box = BoxCredentials.load(box_block)
     tracking = TrackingDatabaseBlock.load(tracking_db_block)
+    mail = MailServer.load(email_block)
     tracking.get_client()  # fail fast (and migrate) before touching the DAM or Box
 
     # 1. Campaigns in the starting status, oldest first, bounded per run.
@@ -176,10 +184,16 @@ def run_transfer_workflow(
         results[campaign.folder_id] = result
     _record_failures(tracking, workflow, list(results.values()))
 
-    # 5. What happened, for people (artifact) and for the daily report (state message).
+    # 5. What happened, for people (emails, artifact) and for the daily report (state message).
     ordered = [results[c.folder_id] for c in campaigns]
+    from prefect.runtime import flow_run
+
+    run_id = str(flow_run.id) if flow_run.id else None
+    unsent = send_emails(mail, [campaign_notification(workflow.name, r, run_id) for r in ordered])
     _publish_table(workflow, ordered)
     summary = RunSummary.of(workflow.name, ordered)
+    if unsent:
+        logger.error("%d email(s) could not be sent", unsent)
     logger.info(summary.message())
     data = {"summary": summary.model_dump(), "campaigns": [_campaign_row(r) for r in ordered]}
     if summary.ok:

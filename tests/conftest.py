@@ -124,3 +124,22 @@ def prefect_api() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=90):
         yield
+
+
+# -- SMTP ---------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory):
+    """A generated CA with a server certificate for 127.0.0.1 (and a client PFX)."""
+    from simulators.certs import make_pki
+
+    return make_pki(tmp_path_factory.mktemp("pki"), client_password="pfx-pass")
+
+
+@pytest.fixture
+def mail_server(tmp_path: Path, pki):
+    """A real SMTP server (STARTTLS + login required) that keeps what it receives."""
+    from simulators.mail import MailServer
+
+    with MailServer(tmp_path / "mail", pki.server_cert, pki.server_key, username="cs-mail",
+                    password="mail-pass") as server:
+        yield server

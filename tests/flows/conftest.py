@@ -19,10 +19,11 @@ class FlowEnv:
     box: object  # tests.conftest.RunningBox
     db: TrackingDatabase
     box_root: str
+    mail: object  # simulators.mail.MailServer
 
 
 @pytest.fixture
-def flow_env(prefect_api: None, otmm, box, tracking_dsn: str) -> Iterator[FlowEnv]:
+def flow_env(prefect_api: None, otmm, box, tracking_dsn: str, mail_server, pki) -> Iterator[FlowEnv]:
     from blocks.box import BoxCredentials
     from blocks.dam import DamCredentials
     from blocks.tracking_database import TrackingDatabaseBlock
@@ -36,9 +37,15 @@ def flow_env(prefect_api: None, otmm, box, tracking_dsn: str) -> Iterator[FlowEn
                    max_attempts=3, retry_base_interval=0.01, chunked_threshold_bytes=1024 * 1024,
                    ).save("box", overwrite=True)
     TrackingDatabaseBlock(dsn=tracking_dsn).save("tracking-db", overwrite=True)
+    from blocks.mail_server import MailServer
+
+    MailServer(host="127.0.0.1", port=mail_server.port, username="cs-mail", password="mail-pass",
+               from_address="content-scaling@example.test", ca_bundle_pem=pki.ca_cert.read_text(),
+               default_recipients=["ops@example.test"], error_recipients=["errors@example.test"],
+               ).save("email", overwrite=True)
     db = TrackingDatabase(tracking_dsn)
     db.migrate()
     root = box.sim.create_folder("0", "Local adaptation")
-    yield FlowEnv(otmm, box, db, root)
+    yield FlowEnv(otmm, box, db, root, mail_server)
     db.close()
     clear_cached_clients()

@@ -79,6 +79,12 @@ def test_happy_path_with_nested_sub_folders(flow_env):
     assert len(flow_env.db.events(event="uploaded_to_box")) == 3
     table = artifact_rows(state)
     assert {r["outcome"] for r in table} == {"uploaded"}
+    [mail] = flow_env.mail.messages
+    assert mail["To"] == "ops@example.test" and "C000000101 Spring Launch" in mail["Subject"]
+    html = mail.get_body(("html",)).get_content()
+    text = mail.get_body(("plain",)).get_content()
+    assert "#1e7d32" in html and "https://app.box.com/folder/" in html  # green, Box folder link
+    assert by_path["hero.jpg"]["tracking_id"] in text and "Social/Stories/story.mp4" in text
     assert {r["tracking_id"] for r in table} == set(by_path[p]["tracking_id"] for p in by_path)
 
 
@@ -134,6 +140,11 @@ def test_one_asset_failing_keeps_status_then_next_run_completes(flow_env):
     assert [e["dam_asset_id"] for e in failed] == [broken]
     rows = {r["path"]: r for r in artifact_rows(state)}
     assert rows["Social/post.png"]["outcome"] == "failed" and rows["Social/post.png"]["error"]
+    kinds = {m["To"]: m for m in flow_env.mail.messages}
+    assert "Some assets could not be copied" in kinds["ops@example.test"]["Subject"]  # a1_to_a2_partial, orange
+    assert "prefect deployment run a1-to-a2/a1-to-a2 -p campaign_number=C000000101" in \
+        kinds["ops@example.test"].get_body(("plain",)).get_content()
+    assert "ERROR" in kinds["errors@example.test"]["Subject"]  # the failed run's error email
 
     clear_faults(flow_env.otmm.base_url)
     state = a1_to_a2(box_root_folder_id=flow_env.box_root, return_state=True)
