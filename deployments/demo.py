@@ -162,6 +162,14 @@ def start() -> int:
     received = httpx.get(webhook_url + "/_sim/webhook/received", timeout=10).json()["received"]
     print(f"  the status webhook received {len(received)} message(s), e.g. {received[0]['body'] if received else '-'}")
 
+    from flows.daily_report import daily_report
+
+    print("\nRunning daily-report (from the flow-run history above)…")
+    states["daily-report"] = daily_report(return_state=True)
+    report = states["daily-report"].result(raise_on_failure=False)
+    if hasattr(report, "total"):
+        print(f"  {states['daily-report'].name}: total {report.total}")
+
     after = _campaigns(otmm_url)
     changed = [n for n in after if campaigns_before.get(n, {}).get("status") != after[n].get("status")]
     moves = ", ".join(f"{n} {campaigns_before[n]['status']}→{after[n]['status']}" for n in sorted(changed))
@@ -171,7 +179,8 @@ def start() -> int:
     print(f"Box now holds {len(files)} file(s), e.g.:")
     for f in sorted(files, key=lambda f: f["path"])[:6]:
         print(f"  /{f['path']}  ({f['size']} bytes, sha1 {f['sha1'][:10]}…)")
-    print(f"\nPrefect UI:  {prefect_url}  (Runs: one flow run per flow, each with its table artifact)")
+    print(f"\nPrefect UI:  {prefect_url}  (Runs: one flow run per flow with its table artifacts; Artifacts: "
+          "'daily-report')")
     mails = sorted((DEMO_DIR / "mail").glob("*.eml"))
     print(f"Mails:       {len(mails)} sent, kept as .eml files in {DEMO_DIR / 'mail'} (open them in any mail program)")
     print(f"Logs:        {DEMO_DIR / 'logs'}")

@@ -91,7 +91,7 @@ def a2_to_a3(
                                         reason=f"{future.state.message}; left in Box, retried next run"))
 
     moved = [] if dry_run else _move_finished_campaigns(results, dam, db, force_status_update)
-    _publish(results, dry_run)
+    _publish(results, dry_run, moved)
     run_id = str(flow_run.id) if flow_run.id else None
     emails = [files_uploaded_notification(results, run_id)] if any(
         r.outcome == ImportOutcome.IMPORTED for r in results) else []
@@ -148,7 +148,20 @@ def _move_finished_campaigns(results: list[ImportResult], dam: DamCredentials, d
     return moved
 
 
-def _publish(results: list[ImportResult], dry_run: bool) -> None:
+def _publish(results: list[ImportResult], dry_run: bool, moved: list[tuple[str, str]]) -> None:
+    moved_numbers = {n for n, _ in moved}
+    touched = sorted({r.campaign_number for r in results if r.campaign_number})
+    create_table_artifact(
+        key="a2-to-a3-campaigns",
+        table=[{"campaign": n, "campaign_name": next((name for m, name in moved if m == n), ""),
+                "outcome": "complete" if n in moved_numbers else "partial",
+                "assets_succeeded": sum(1 for r in results if r.campaign_number == n and not r.outcome.left_in_box),
+                "assets_failed": sum(1 for r in results if r.campaign_number == n and r.outcome.is_error),
+                "assets_skipped": 0, "error": ""} for n in touched]
+        or [{"campaign": "", "campaign_name": "", "outcome": "no campaigns", "assets_succeeded": 0,
+             "assets_failed": 0, "assets_skipped": 0, "error": ""}],
+        description="a2-to-a3: campaigns touched (complete = set to A3)",
+    )
     create_table_artifact(
         key="a2-to-a3-files",
         table=[{"box_path": r.box_path, "outcome": r.outcome.value, "reason": r.reason,

@@ -191,6 +191,7 @@ def run_transfer_workflow(
     run_id = str(flow_run.id) if flow_run.id else None
     unsent = send_emails(mail, [campaign_notification(workflow.name, r, run_id) for r in ordered])
     _publish_table(workflow, ordered)
+    _publish_campaigns(workflow, ordered)
     summary = RunSummary.of(workflow.name, ordered)
     if unsent:
         logger.error("%d email(s) could not be sent", unsent)
@@ -271,6 +272,21 @@ def _publish_table(workflow: TransferWorkflow, results: list[CampaignResult]) ->
         key=f"{workflow.name}-assets",
         description=f"{workflow.name}: one row per asset (campaign, DAM path, tracking ID, outcome, error)",
     )
+
+
+def _publish_campaigns(workflow: TransferWorkflow, results: list[CampaignResult]) -> None:
+    """One row per campaign: what the daily report adds up (read back from the Prefect API)."""
+    rows = [{"campaign": r.campaign.number, "campaign_name": r.campaign.name, "outcome": r.outcome.value,
+             "status_before": r.status_before, "status_after": r.status_after,
+             "assets_succeeded": sum(1 for a in r.assets if a.succeeded), "assets_failed": len(r.failed_assets),
+             "assets_skipped": sum(1 for a in r.assets if a.outcome == AssetOutcome.SKIPPED),
+             "error": r.error or "; ".join(f"{a.dam_path}: {a.error}" for a in r.failed_assets)[:500]}
+            for r in results]
+    create_table_artifact(table=rows or [{"campaign": "", "campaign_name": "", "outcome": "no campaigns",
+                                          "status_before": "", "status_after": "", "assets_succeeded": 0,
+                                          "assets_failed": 0, "assets_skipped": 0, "error": ""}],
+                          key=f"{workflow.name}-campaigns",
+                          description=f"{workflow.name}: one row per campaign (outcome and asset counts)")
 
 
 def _campaign_row(result: CampaignResult) -> dict[str, object]:

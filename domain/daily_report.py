@@ -1,0 +1,138 @@
+"""The daily report's maths (pandas), from what the Prefect API holds about the flow runs.
+
+Inputs are plain records built from flow runs (state, message) and their keyed table
+artifacts (``<workflow>-campaigns``, ``a2-to-a3-files``); nothing here reads logs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel, Field
+
+from domain.notifications import Notification, Section
+
+TRANSITION_FLOWS = ["a1-to-a2", "a2-to-a3", "a5-to-a6", "b1-to-b2", "a4-live-webhook"]
+METRICS = ["runs", "runs_failed", "runs_crashed", "campaigns_found", "campaigns_processed", "campaigns_completed",
+           "campaigns_partial", "assets_succeeded", "assets_failed", "assets_skipped", "not_approved", "errors",
+           "success_rate"]
+
+
+class RunRecord(BaseModel):
+    """One flow run of a transition flow, as read from the Prefect API."""
+
+    flow_run_id: str
+    workflow: str
+    state_type: str  # COMPLETED, FAILED, CRASHED, CANCELLED
+    state_name: str
+    message: str = ""
+    end_time: datetime | None = None
+    campaigns: list[dict[str, Any]] = Field(default_factory=list)
+    files: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class DailyReport(BaseModel):
+    since: datetime
+    until: datetime
+    per_workflow: list[dict[str, Any]]
+    total: dict[str, Any]
+    campaigns: list[dict[str, Any]]
+    errors: list[dict[str, Any]]
+
+
+def compute_report(runs: list[RunRecord], since: datetime, until: datetime,
+                   workflows: list[str] = TRANSITION_FLOWS) -> DailyReport:
+    run_df = pd.DataFrame([{"workflow": r.workflow, "state_type": r.state_type, "flow_run_id": r.flow_run_id}
+                           for r in runs], columns=["workflow", "state_type", "flow_run_id"])
+    camp_df = pd.DataFrame(
+        [{**{k: c.get(k) for k in ("campaign", "campaign_name", "outcome", "error")},
+          "assets_succeeded": int(c.get("assets_succeeded") or 0), "assets_failed": int(c.get("assets_failed") or 0),
+          "assets_skipped": int(c.get("assets_skipped") or 0), "workflow": r.workflow,
+          "end_time": r.end_time, "flow_run_id": r.flow_run_id}
+         for r in runs for c in r.campaigns if c.get("campaign")],
+        columns=["campaign", "campaign_name", "outcome", "error", "assets_succeeded", "assets_failed",
+                 "assets_skipped", "workflow", "end_time", "flow_run_id"])
+    rows = []
+    for workflow in workflows:
+        w_runs = run_df[run_df.workflow == workflow]
+        w_camp = camp_df[camp_df.workflow == workflow]
+        completed = set(w_camp[w_camp.outcome == "complete"].campaign)
+        unfinished = set(w_camp[w_camp.outcome.isin(["partial", "error"])].campaign) - completed
+        succeeded, failed = int(w_camp.assets_succeeded.sum()), int(w_camp.assets_failed.sum())
+        failed_runs = int((w_runs.state_type == "FAILED").sum())
+        crashed_runs = int((w_runs.state_type == "CRASHED").sum())
+        rows.append({
+            "workflow": workflow, "runs": len(w_runs), "runs_failed": failed_runs, "runs_crashed": crashed_runs,
+            "campaigns_found": int(w_camp.campaign.nunique()),
+            "campaigns_processed": len(completed | unfinished), "campaigns_completed": len(completed),
+            "campaigns_partial": len(unfinished), "assets_succeeded": succeeded, "assets_failed": failed,
+            "assets_skipped": int(w_camp.assets_skipped.sum()),
+            "not_approved": succeeded + failed if workflow == "a5-to-a6" else 0,
+            "errors": failed + int((w_camp.outcome == "error").sum()) + failed_runs + crashed_runs,
+            "success_rate": _rate(succeeded, failed),
+        })
+    per = pd.DataFrame(rows, columns=["workflow", *METRICS])
+    total = {m: int(per[m].sum()) for m in METRICS if m != "success_rate"}
+    total["success_rate"] = _rate(total["assets_succeeded"], total["assets_failed"])
+    errors = [{"workflow": r.workflow, "flow_run_id": r.flow_run_id, "state": r.state_name, "error": r.message}
+              for r in runs if r.state_type in ("FAILED", "CRASHED")]
+    errors += [{"workflow": row.workflow, "flow_run_id": row.flow_run_id, "state": f"campaign {row.campaign}",
+                "error": row.error} for row in camp_df.itertuples() if row.error]
+    details = camp_df.sort_values(["workflow", "campaign", "end_time"]).drop(columns=["end_time"])
+    return DailyReport(since=since, until=until, per_workflow=per.to_dict("records"), total=total,
+                       campaigns=details.to_dict("records"), errors=errors)
+
+
+def _rate(succeeded: int, failed: int) -> float | None:
+    return round(100.0 * succeeded / (succeeded + failed), 1) if succeeded + failed else None
+
+
+def _fmt(value: Any) -> str:
+    return "–" if value is None else (f"{value}%" if isinstance(value, float) else str(value))
+
+
+def to_markdown(report: DailyReport) -> str:
+    header = "| workflow | " + " | ".join(m.replace("_", " ") for m in METRICS) + " |"
+    lines = [f"# Daily report {report.since:%Y-%m-%d %H:%M} – {report.until:%Y-%m-%d %H:%M} UTC", "", header,
+             "|" + "---|" * (len(METRICS) + 1)]
+    for row in [*report.per_workflow, {"workflow": "**total**", **report.total}]:
+        lines.append(f"| {row['workflow']} | " + " | ".join(_fmt(row[m]) for m in METRICS) + " |")
+    lines += ["", f"## Campaigns ({len(report.campaigns)})", "", "| workflow | campaign | name | outcome | succeeded "
+              "| failed | skipped |", "|---|---|---|---|---|---|---|"]
+    lines += [f"| {c['workflow']} | {c['campaign']} | {_md(c['campaign_name'])} | {c['outcome']} | "
+              f"{c['assets_succeeded']} | {c['assets_failed']} | {c['assets_skipped']} |" for c in report.campaigns]
+    lines += ["", f"## Errors ({len(report.errors)})", ""]
+    lines += [f"- **{e['workflow']}** ({e['state']}): {_md(e['error'])}" for e in report.errors] or ["None."]
+    return "\n".join(lines) + "\n"
+
+
+def _md(text: Any) -> str:
+    return str(text or "").replace("|", "\\|").replace("\n", " ")
+
+
+def report_notification(report: DailyReport, flow_run: str | None = None) -> Notification:
+    """The blue dashboard email: per-workflow table, then collapsible campaign details and errors."""
+    total = report.total
+    return Notification(
+        kind="daily_report", tone="blue", workflow="daily-report", flow_run=flow_run,
+        subject=f"[content-scaling] Daily report {report.until:%Y-%m-%d}: {total['campaigns_completed']} campaign(s) "
+                f"completed, {total['errors']} error(s)",
+        headline=f"Daily report {report.since:%Y-%m-%d %H:%M} – {report.until:%Y-%m-%d %H:%M} UTC",
+        facts=[("Runs", str(total["runs"])), ("Campaigns completed", str(total["campaigns_completed"])),
+               ("Campaigns partial", str(total["campaigns_partial"])),
+               ("Assets succeeded / failed / skipped",
+                f"{total['assets_succeeded']} / {total['assets_failed']} / {total['assets_skipped']}"),
+               ("NOT APPROVED", str(total["not_approved"])), ("Success rate", _fmt(total["success_rate"])),
+               ("Errors", str(total["errors"])),
+               ("Runs failed / crashed", f"{total['runs_failed']} / {total['runs_crashed']}")],
+        sections=[
+            Section(title="Per workflow", columns=["Workflow", *[m.replace("_", " ") for m in METRICS]],
+                    rows=[[r["workflow"], *[_fmt(r[m]) for m in METRICS]] for r in report.per_workflow]),
+            Section(title="Campaign details", columns=["Workflow", "Campaign", "Name", "Outcome", "OK", "Failed"],
+                    rows=[[c["workflow"], c["campaign"], str(c["campaign_name"] or ""), c["outcome"],
+                           str(c["assets_succeeded"]), str(c["assets_failed"])] for c in report.campaigns]),
+            Section(title="Errors", columns=["Workflow", "Where", "Error"],
+                    rows=[[e["workflow"], e["state"], str(e["error"] or "")] for e in report.errors]),
+        ])

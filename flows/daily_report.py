@@ -1,0 +1,46 @@
+"""Daily report (19:00): the last 24 hours of every transition flow, from Prefect's history."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from prefect import flow
+from prefect.artifacts import create_markdown_artifact
+from prefect.runtime import flow_run
+
+from blocks.mail_server import MailServer
+from domain.daily_report import (
+    TRANSITION_FLOWS,
+    DailyReport,
+    compute_report,
+    report_notification,
+    to_markdown,
+)
+from tasks.notify import email_on_failure, send_email
+from tasks.report import read_flow_run_history
+
+
+@flow(name="daily-report", log_prints=True, on_failure=[email_on_failure], on_crashed=[email_on_failure])
+def daily_report(hours: int = 24, email_block: str = "email", send: bool = True) -> DailyReport:
+    """Add up the last ``hours`` of flow runs of every transition flow and publish the report.
+
+    Reads flow runs (states, messages) and their per-run table artifacts from the Prefect API,
+    computes per workflow and in total: campaigns found / processed / completed / partial,
+    assets succeeded / failed / skipped, NOT APPROVED count, success rate, errors, runs failed
+    or crashed; publishes it as the ``daily-report`` markdown artifact and sends the blue
+    dashboard email.
+
+    Args:
+        hours: How far back to look (runs that ended in the window).
+        email_block: Name of the ``Mail Server`` block (recipients under ``daily-report``).
+        send: Send the email (the artifact is always published).
+    """
+    until = datetime.now(UTC)
+    since = until - timedelta(hours=hours)
+    report = compute_report(read_flow_run_history(TRANSITION_FLOWS, since, until), since, until)
+    create_markdown_artifact(markdown=to_markdown(report), key="daily-report",
+                             description=f"Transition flows, {hours} h up to {until:%Y-%m-%d %H:%M} UTC")
+    if send:
+        send_email(MailServer.load(email_block), report_notification(report, str(flow_run.id) if flow_run.id else None))
+    print(f"Daily report: {report.total}")
+    return report
