@@ -31,12 +31,16 @@ class TransferWorkflow(BaseModel):
     reuse_tracking_ids: bool = Field(
         False, description="Reuse the tracking ID an asset (or its master) got in an earlier cycle."
     )
+    status_webhook_block: str | None = Field(
+        None, description="Default Status Webhook block announcing a status change (A1→A2: 'status-webhook')."
+    )
 
     def box_folder_name(self, campaign: Campaign) -> str:
         return campaign_folder_name(campaign.number, campaign.name, self.box_folder_suffix, self.box_folder_prefix)
 
 
-A1_TO_A2 = TransferWorkflow(name="a1-to-a2", from_status="A1", to_status="A2", source_folder="master_assets")
+A1_TO_A2 = TransferWorkflow(name="a1-to-a2", from_status="A1", to_status="A2", source_folder="master_assets",
+                            status_webhook_block="status-webhook")
 A5_TO_A6 = TransferWorkflow(name="a5-to-a6", from_status="A5", to_status="A6", source_folder="final_assets",
                             box_folder_suffix="-Revisions", only_rejected=True, reuse_tracking_ids=True)
 B1_TO_B2 = TransferWorkflow(name="b1-to-b2", from_status="B1", to_status="B2", source_folder="final_assets",

@@ -17,6 +17,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from blocks.box import BoxCredentials
 from blocks.dam import DamCredentials
 from blocks.mail_server import MailServer
+from blocks.status_webhook import StatusWebhook
 from blocks.tracking_database import TrackingDatabaseBlock
 from domain.campaigns import Campaign, DamAsset
 from domain.fields import load_dam_fields
@@ -36,6 +37,7 @@ from tasks.box import ensure_box_folder
 from tasks.dam import find_campaigns, list_campaign_assets, set_campaign_status
 from tasks.notify import email_on_failure, send_emails
 from tasks.transfer import transfer_asset
+from tasks.webhook import send_status_webhook
 
 # How much the DAM and Box may be asked at once by one run (the flows' task runners allow more).
 MAX_CONCURRENCY = 64
@@ -52,6 +54,8 @@ _PARAMETERS_DOC = """
         box_block: Name of the ``Box Credentials`` block.
         tracking_db_block: Name of the ``Tracking Database`` block.
         email_block: Name of the ``Mail Server`` block (recipients per workflow, error address).
+        webhook_block: Name of the ``Status Webhook`` block told about each status change
+            (``Live Campaign: NO``); empty for none. a1-to-a2 uses ``status-webhook`` by default.
 """
 
 
@@ -67,6 +71,7 @@ def transfer_flow(workflow: TransferWorkflow, steps: str) -> Flow:
         box_block: str = "box",
         tracking_db_block: str = "tracking-db",
         email_block: str = "email",
+        webhook_block: str | None = workflow.status_webhook_block,
     ) -> State:
         return run_transfer_workflow(
             workflow,
@@ -74,6 +79,7 @@ def transfer_flow(workflow: TransferWorkflow, steps: str) -> Flow:
             box_block=box_block,
             tracking_db_block=tracking_db_block,
             email_block=email_block,
+            webhook_block=webhook_block,
             box_root_folder_id=box_root_folder_id,
             campaign_number=campaign_number,
             max_campaigns=max_campaigns,
@@ -94,6 +100,7 @@ def run_transfer_workflow(
     tracking_db_block: str,
     email_block: str,
     box_root_folder_id: str,
+    webhook_block: str | None = None,
     campaign_number: str | None,
     max_campaigns: int,
     max_concurrent_transfers: int,
@@ -106,6 +113,7 @@ def run_transfer_workflow(
     box = BoxCredentials.load(box_block)
     tracking = TrackingDatabaseBlock.load(tracking_db_block)
     mail = MailServer.load(email_block)
+    webhook = StatusWebhook.load(webhook_block) if webhook_block else None
     tracking.get_client()  # fail fast (and migrate) before touching the DAM or Box
 
     # 1. Campaigns in the starting status, oldest first, bounded per run.
@@ -176,6 +184,11 @@ def run_transfer_workflow(
                 result.outcome, result.error = CampaignOutcome.ERROR, f"status not changed: {moved.message}"
             else:
                 result.status_after = workflow.to_status
+                if webhook is not None:
+                    told = send_status_webhook(webhook, campaign, workflow.to_status, return_state=True)
+                    if told.is_failed():
+                        result.error = f"status moved to {workflow.to_status} but the status webhook failed: " \
+                                       f"{told.message}"
         elif result.outcome == CampaignOutcome.NO_ASSETS:
             logger.warning("Campaign %s has no assets to transfer; status stays %s", campaign.number, campaign.status)
         else:

@@ -31,3 +31,12 @@ def send_live_campaign_webhook(campaign: Campaign, webhook: StatusWebhook, track
     db.live_campaign_webhook_sent(campaign.number)
     get_run_logger().info("Campaign %s: sent Live Campaign: NO", campaign.number)
     return True
+
+
+@task(name="send-status-webhook", task_run_name="status-webhook-{campaign.number}-{status}", cache_policy=NO_CACHE,
+      **IO_RETRIES)
+def send_status_webhook(webhook: StatusWebhook, campaign: Campaign, status: str) -> None:
+    """Tell the status webhook that the campaign moved to ``status`` (not live yet)."""
+    webhook.get_client().send(StatusMessage(campaign_number=campaign.number, campaign_name=campaign.name,
+                                            status=status, live_campaign="NO"))
+    get_run_logger().info("Campaign %s: status webhook told %s", campaign.number, status)

@@ -20,6 +20,7 @@ class FlowEnv:
     db: TrackingDatabase
     box_root: str
     mail: object  # simulators.mail.MailServer
+    webhook: object  # simulators.webhook.WebhookReceiver
 
 
 @pytest.fixture
@@ -43,9 +44,17 @@ def flow_env(prefect_api: None, otmm, box, tracking_dsn: str, mail_server, pki) 
                from_address="content-scaling@example.test", ca_bundle_pem=pki.ca_cert.read_text(),
                default_recipients=["ops@example.test"], error_recipients=["errors@example.test"],
                ).save("email", overwrite=True)
+    from blocks.status_webhook import StatusWebhook
+    from simulators.common import ServerThread
+    from simulators.webhook import WebhookReceiver
+
+    receiver = WebhookReceiver()
+    hook_server = ServerThread(receiver.app).start()
+    StatusWebhook(url=f"{hook_server.base_url}/hooks/test-token").save("status-webhook", overwrite=True)
     db = TrackingDatabase(tracking_dsn)
     db.migrate()
     root = box.sim.create_folder("0", "Local adaptation")
-    yield FlowEnv(otmm, box, db, root, mail_server)
+    yield FlowEnv(otmm, box, db, root, mail_server, receiver)
     db.close()
+    hook_server.stop()
     clear_cached_clients()

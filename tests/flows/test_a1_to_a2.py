@@ -79,6 +79,8 @@ def test_happy_path_with_nested_sub_folders(flow_env):
     assert len(flow_env.db.events(event="uploaded_to_box")) == 3
     table = artifact_rows(state)
     assert {r["outcome"] for r in table} == {"uploaded"}
+    assert [r["body"] for r in flow_env.webhook.received] == [
+        {"campaign_number": CAMPAIGN, "campaign_name": "Spring Launch", "status": "A2", "Live Campaign": "NO"}]
     [mail] = flow_env.mail.messages
     assert mail["To"] == "ops@example.test" and "C000000101 Spring Launch" in mail["Subject"]
     html = mail.get_body(("html",)).get_content()
@@ -289,3 +291,21 @@ def test_mtls_wrong_client_certificate_is_refused_clearly(flow_env, mtls_otmm):
     assert "client certificate" in state.message, state.message
     assert sim.campaign_status(assets["folder_id"]) == "A1"
     assert box_files(flow_env) == {}
+
+
+def test_status_webhook_failure_is_reported_not_hidden(flow_env):
+    sim = flow_env.otmm.sim
+    assets = seed_campaign(sim)
+    hook_url = flow_env.webhook  # the receiver; its faults go through its own server
+    from blocks.status_webhook import StatusWebhook
+
+    url = StatusWebhook.load("status-webhook").url.get_secret_value()
+    inject(url.split("/hooks/")[0], path="^/hooks/", kind="status", status=500)
+
+    state = a1_to_a2(box_root_folder_id=flow_env.box_root, return_state=True)
+
+    assert sim.campaign_status(assets["folder_id"]) == "A2"  # the assets are in Box: the status moved
+    assert hook_url.received == []
+    campaigns = state.result(raise_on_failure=False)["campaigns"]
+    assert "status webhook failed" in campaigns[0]["error"]
+    assert "status webhook failed" in flow_env.mail.messages[0].get_body(("plain",)).get_content()

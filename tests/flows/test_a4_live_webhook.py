@@ -17,9 +17,11 @@ pytestmark = pytest.mark.prefect
 
 @pytest.fixture
 def hook(flow_env):
+    from blocks._cache import clear_cached_clients
     from blocks.status_webhook import StatusWebhook
 
     receiver = WebhookReceiver()
+    clear_cached_clients()
     with ServerThread(receiver.app) as server:
         token = secrets.token_urlsafe(8)
         StatusWebhook(url=f"{server.base_url}/hooks/{token}").save("status-webhook", overwrite=True)
