@@ -19,6 +19,20 @@ class Mailer:
         self._context = ssl.create_default_context(cafile=ca_bundle)
         self.timeout_s = timeout_s
 
+    def check(self) -> None:
+        """Connect, STARTTLS and log in without sending anything (connection tests)."""
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=self.timeout_s) as smtp:
+                smtp.starttls(context=self._context)
+                if self._username:
+                    smtp.login(self._username, self._password or "")
+        except smtplib.SMTPAuthenticationError as exc:
+            raise AuthError(f"the SMTP server refused the login ({exc.smtp_code})", system="smtp") from exc
+        except ssl.SSLCertVerificationError as exc:
+            raise AuthError(f"the SMTP server's certificate is not trusted: {exc.verify_message}", system="smtp") from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            raise TransientError(f"SMTP connection failed: {type(exc).__name__}: {exc}", system="smtp") from exc
+
     def send(self, to: list[str], subject: str, html: str, text: str) -> None:
         if not to:
             raise InvalidData("no recipients configured for this email", system="smtp")

@@ -42,7 +42,7 @@ class MailServer:
             def auth(server, session, envelope, mechanism, data):  # noqa: ANN001, ANN202, ARG001
                 ok = isinstance(data, LoginPassword) and data.login.decode() == username \
                     and data.password.decode() == password
-                return AuthResult(success=ok)
+                return AuthResult(success=ok, handled=False)
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port, tls_context=context,
                                      require_starttls=True, authenticator=auth, auth_require_tls=True,
                                      auth_required=username is not None)

@@ -20,4 +20,5 @@ def test_every_deployment_loads_with_known_parameters() -> None:
         assert deployment["concurrency_limit"] == {"limit": 1, "collision_strategy": "CANCEL_NEW"}
         assert flow.description, f"{flow.name} needs a docstring (shown in the UI)"
         names.append(flow.name)
-    assert sorted(names) == ["a1-to-a2", "a2-to-a3", "a4-live-webhook", "a5-to-a6", "b1-to-b2", "daily-report"]
+    assert sorted(names) == ["a1-to-a2", "a2-to-a3", "a4-live-webhook", "a5-to-a6", "b1-to-b2", "check-certificate",
+                            "daily-report", "test-connections"]

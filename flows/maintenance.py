@@ -1,0 +1,84 @@
+"""Maintenance flows that change nothing: connection tests and the mTLS certificate check."""
+
+from __future__ import annotations
+
+import base64
+
+from cryptography import x509
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_table_artifact
+from prefect.states import Completed, Failed, State
+
+from blocks.box import BoxCredentials
+from blocks.dam import DamCredentials
+from blocks.mail_server import MailServer
+from blocks.tracking_database import TrackingDatabaseBlock
+from clients.otmm_auth import load_pfx
+from domain.certificates import CertificateCheck, verdict_for
+
+
+@flow(name="test-connections", log_prints=True)
+def check_connections(dam_block: str = "dam", box_block: str = "box", tracking_db_block: str = "tracking-db",
+                     email_block: str = "email") -> State:
+    """Try every system once (DAM with its OAuth2 or mTLS block, Box, tracking database, SMTP).
+
+    Reports a clear per-system result; the run fails when any system cannot be reached.
+
+    Args:
+        dam_block: Name of the ``DAM Credentials`` block.
+        box_block: Name of the ``Box Credentials`` block.
+        tracking_db_block: Name of the ``Tracking Database`` block.
+        email_block: Name of the ``Mail Server`` block.
+    """
+    checks = {
+        f"DAM ({dam_block})": lambda: DamCredentials.load(dam_block).get_client().ping(),
+        f"Box ({box_block})": lambda: BoxCredentials.load(box_block).get_client().get_folder_name("0"),
+        f"Tracking database ({tracking_db_block})": lambda: TrackingDatabaseBlock.load(tracking_db_block)
+        .get_client().ping(),
+        f"SMTP ({email_block})": lambda: MailServer.load(email_block).get_client().check(),
+    }
+    rows = []
+    for system, check in checks.items():
+        try:
+            check()
+            rows.append({"system": system, "result": "ok", "detail": ""})
+        except Exception as exc:  # noqa: BLE001 - each system's failure is reported, the others still tried
+            rows.append({"system": system, "result": "failed", "detail": f"{type(exc).__name__}: {exc}"})
+    for row in rows:
+        get_run_logger().info("%s: %s %s", row["system"], row["result"], row["detail"])
+    create_table_artifact(table=rows, key="test-connections", description="One row per system")
+    failed = [r for r in rows if r["result"] != "ok"]
+    message = "; ".join(f"{r['system']}: {r['result']}{' – ' + r['detail'] if r['detail'] else ''}" for r in rows)
+    data = {"systems": rows}
+    return Failed(message=message, data=data) if failed else Completed(message=message, data=data)
+
+
+@flow(name="check-certificate", log_prints=True)
+def check_certificate(dam_block: str = "dam") -> State:
+    """Check the DAM block's mTLS client certificate: the PFX opens with its password, the private
+    key is there, the chain length, valid PEM, and days to expiry (warns under 30 days).
+
+    Args:
+        dam_block: Name of the ``DAM Credentials`` block (``auth_method`` mtls).
+    """
+    dam = DamCredentials.load(dam_block)
+    if not (dam.pfx_base64 and dam.pfx_password):
+        return Failed(message=f"block {dam_block!r} has no client certificate (auth_method {dam.auth_method})")
+    try:
+        cert = load_pfx(base64.b64decode(dam.pfx_base64.get_secret_value()), dam.pfx_password.get_secret_value())
+    except Exception as exc:  # noqa: BLE001 - reported as the check's answer
+        return Failed(message=f"the certificate cannot be used: {exc}")
+    pem = cert.pem()
+    pem_valid = len(x509.load_pem_x509_certificates(pem)) == 1 + len(cert.chain)
+    days = cert.expires_in_days()
+    result = CertificateCheck(subject=cert.subject, issuer=cert.certificate.issuer.rfc4514_string(),
+                              not_valid_after=cert.not_valid_after, days_to_expiry=round(days, 1),
+                              chain_length=len(cert.chain), key_present=cert.private_key is not None,
+                              pem_valid=pem_valid, verdict=verdict_for(days))
+    create_table_artifact(table=[result.model_dump(mode="json")], key="check-certificate",
+                          description="The DAM client certificate (no key material)")
+    message = (f"{result.subject}: {result.verdict}, expires {result.not_valid_after:%Y-%m-%d} "
+               f"({result.days_to_expiry} days), chain of {result.chain_length}, key present, PEM valid")
+    if result.verdict == "expires soon":
+        get_run_logger().warning("The DAM client certificate expires in %.0f days: renew it", days)
+    return Completed(message=message, data=result.model_dump(mode="json")) if result.ok else Failed(message=message)
