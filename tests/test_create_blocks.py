@@ -1,0 +1,57 @@
+"""The block-creation command: idempotent, from variables, never printing a value."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from deployments.create_blocks import create_blocks
+
+pytestmark = pytest.mark.prefect
+
+
+def test_create_blocks_from_variables_is_idempotent(prefect_api, tmp_path: Path, box_keys) -> None:
+    from blocks.box import BoxCredentials
+    from blocks.dam import DamCredentials
+    from blocks.mail_server import MailServer
+
+    box_config = tmp_path / "box.json"
+    box_config.write_text(json.dumps({"boxAppSettings": {
+        "clientID": "cid", "clientSecret": "box-SECRET-1", "appAuth": {
+            "publicKeyID": box_keys.key_id, "privateKey": box_keys.private_key_pem,
+            "passphrase": box_keys.passphrase}}, "enterpriseID": "777"}))
+    env = {"CS_DAM_BASE_URL": "https://dam.example.test", "CS_DAM_CLIENT_ID": "cs", "CS_DAM_CLIENT_SECRET": "dam-SECRET-2",
+           "CS_BOX_CONFIG_FILE": str(box_config), "CS_SMTP_HOST": "smtp.example.test", "CS_SMTP_FROM": "cs@example.test",
+           "CS_SMTP_PASSWORD": "smtp-SECRET-3", "CS_EMAIL_TO": "a@x.test, b@x.test"}
+    first = create_blocks(env)
+    second = create_blocks(env)
+    assert first == second
+    assert first["dam"] == first["box"] == first["email"] == "saved"
+    assert first["creativex"].startswith("skipped")
+    assert DamCredentials.load("dam").client_secret.get_secret_value() == "dam-SECRET-2"
+    assert BoxCredentials.load("box").enterprise_id == "777"
+    assert MailServer.load("email").default_recipients == ["a@x.test", "b@x.test"]
+
+
+def test_the_command_never_prints_values(prefect_api, tmp_path: Path) -> None:
+    import os
+
+    from prefect.settings import PREFECT_API_URL
+
+    from blocks.status_webhook import StatusWebhook
+
+    env_file = tmp_path / "secrets.env"
+    env_file.write_text("CS_DAM_BASE_URL=https://dam.example.test\nCS_DAM_CLIENT_ID=cs\n"
+                        "CS_DAM_CLIENT_SECRET=dam-SECRET-9\nCS_STATUS_WEBHOOK_URL=https://hooks.test/t0k3n-SECRET\n")
+    out = subprocess.run([sys.executable, "-m", "deployments.create_blocks", "--env-file", str(env_file)],
+                         capture_output=True, text=True, env={**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()},
+                         cwd=Path(__file__).parent.parent,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "dam             saved" in out.stdout and "status-webhook  saved" in out.stdout
+    assert "SECRET" not in out.stdout + out.stderr
+    assert StatusWebhook.load("status-webhook").url.get_secret_value() == "https://hooks.test/t0k3n-SECRET"
