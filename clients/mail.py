@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 
 from clients.errors import AuthError, InvalidData, TransientError
@@ -21,17 +23,8 @@ class Mailer:
 
     def check(self) -> None:
         """Connect, STARTTLS and log in without sending anything (connection tests)."""
-        try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout_s) as smtp:
-                smtp.starttls(context=self._context)
-                if self._username:
-                    smtp.login(self._username, self._password or "")
-        except smtplib.SMTPAuthenticationError as exc:
-            raise AuthError(f"the SMTP server refused the login ({exc.smtp_code})", system="smtp") from exc
-        except ssl.SSLCertVerificationError as exc:
-            raise AuthError(f"the SMTP server's certificate is not trusted: {exc.verify_message}", system="smtp") from exc
-        except (smtplib.SMTPException, OSError) as exc:
-            raise TransientError(f"SMTP connection failed: {type(exc).__name__}: {exc}", system="smtp") from exc
+        with self._session():
+            pass
 
     def send(self, to: list[str], subject: str, html: str, text: str) -> None:
         if not to:
@@ -40,12 +33,18 @@ class Mailer:
         message["Subject"], message["From"], message["To"] = subject, self.from_address, ", ".join(to)
         message.set_content(text)
         message.add_alternative(html, subtype="html")
+        with self._session() as smtp:
+            smtp.send_message(message)
+
+    @contextmanager
+    def _session(self) -> Iterator[smtplib.SMTP]:
+        """A logged-in STARTTLS session; SMTP failures become the typed errors."""
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout_s) as smtp:
                 smtp.starttls(context=self._context)
                 if self._username:
                     smtp.login(self._username, self._password or "")
-                smtp.send_message(message)
+                yield smtp
         except smtplib.SMTPAuthenticationError as exc:
             raise AuthError(f"the SMTP server refused the login ({exc.smtp_code})", system="smtp") from exc
         except smtplib.SMTPRecipientsRefused as exc:
@@ -53,4 +52,4 @@ class Mailer:
         except ssl.SSLCertVerificationError as exc:
             raise AuthError(f"the SMTP server's certificate is not trusted: {exc.verify_message}", system="smtp") from exc
         except (smtplib.SMTPException, OSError) as exc:
-            raise TransientError(f"sending email failed: {type(exc).__name__}: {exc}", system="smtp") from exc
+            raise TransientError(f"SMTP failed: {type(exc).__name__}: {exc}", system="smtp") from exc
