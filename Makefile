@@ -9,7 +9,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export NO_PROXY := 127.0.0.1,localhost
 export no_proxy := 127.0.0.1,localhost
 
-.PHONY: venv lint test demo demo-stop clean
+.PHONY: venv lint test bench demo demo-stop clean
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ lint: venv
 
 test: lint
 	$(PY) -m pytest
+
+bench: venv
+	$(PY) -m benchmarks.run
 
 demo: venv
 	$(PY) -m deployments.demo
