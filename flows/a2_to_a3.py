@@ -25,7 +25,7 @@ WORKFLOW = "a2-to-a3"
 
 
 @flow(name=WORKFLOW, task_runner=ThreadPoolTaskRunner(max_workers=16), log_prints=True,
-      on_failure=[email_on_failure], on_crashed=[email_on_failure])
+      on_failure=[email_on_failure])
 def a2_to_a3(
     agency_folder_id: str = "0",
     dry_run: bool = False,

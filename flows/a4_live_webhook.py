@@ -16,7 +16,7 @@ from tasks.webhook import send_live_campaign_webhook
 
 
 @flow(name="a4-live-webhook", task_runner=ThreadPoolTaskRunner(max_workers=8), log_prints=True,
-      on_failure=[email_on_failure], on_crashed=[email_on_failure])
+      on_failure=[email_on_failure])
 def a4_live_webhook(dam_block: str = "dam", tracking_db_block: str = "tracking-db",
                     webhook_block: str = "status-webhook", email_block: str = "email") -> State:
     """Send the status webhook with ``Live Campaign: NO`` for every A4 campaign, all in one run.

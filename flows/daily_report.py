@@ -20,7 +20,7 @@ from tasks.notify import email_on_failure, send_email
 from tasks.report import read_flow_run_history
 
 
-@flow(name="daily-report", log_prints=True, on_failure=[email_on_failure], on_crashed=[email_on_failure])
+@flow(name="daily-report", log_prints=True, on_failure=[email_on_failure])
 def daily_report(hours: int = 24, email_block: str = "email", send: bool = True) -> DailyReport:
     """Add up the last ``hours`` of flow runs of every transition flow and publish the report.
 

@@ -89,7 +89,7 @@ def transfer_flow(workflow: TransferWorkflow, steps: str) -> Flow:
     run.__name__ = run.__qualname__ = workflow.name.replace("-", "_")
     run.__doc__ = steps.rstrip() + "\n" + _PARAMETERS_DOC
     return flow(name=workflow.name, task_runner=ThreadPoolTaskRunner(max_workers=MAX_CONCURRENCY),
-                log_prints=True, on_failure=[email_on_failure], on_crashed=[email_on_failure])(run)
+                log_prints=True, on_failure=[email_on_failure])(run)
 
 
 def run_transfer_workflow(

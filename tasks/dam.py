@@ -53,3 +53,11 @@ def set_campaign_status(dam: DamCredentials, campaign: Campaign, status: str) ->
     """Move the campaign to ``status`` in the DAM (lock, update, unlock)."""
     dam.get_client().set_campaign_status(campaign.folder_id, status)
     get_run_logger().info("Campaign %s: status %s → %s", campaign.number, campaign.status, status)
+
+
+@task(name="find-campaigns-by-number-or-name", cache_policy=NO_CACHE, **IO_RETRIES)
+def find_campaigns_by_number_or_name(dam: DamCredentials, search: str) -> list[Campaign]:
+    """The campaign whose number is ``search``; when none, every campaign whose name contains it."""
+    found = dam.get_client().find_campaigns_by_number_or_name(search)
+    get_run_logger().info("%d campaign(s) match %r", len(found), search)
+    return found

@@ -35,7 +35,11 @@ def send_emails(mail: MailServer, notifications: list[Notification]) -> int:
 
 
 def email_on_failure(flow: Any, flow_run: Any, state: Any) -> None:
-    """Flow hook (Failed or Crashed): the red error email to the error address. Best effort."""
+    """Flow hook on Failed: the red error email to the error address. Best effort.
+
+    Crashed runs run no hooks (the process may be gone); the failure-alert deployment's
+    automation mails those (flows/failure_alert.py).
+    """
     log = logging.getLogger("content_scaling.notify")
     try:
         mail = MailServer.load((flow_run.parameters or {}).get("email_block", "email"))

@@ -17,8 +17,34 @@ def test_every_deployment_loads_with_known_parameters() -> None:
         flow = load_flow_from_entrypoint(str(ROOT / deployment["entrypoint"]))
         assert flow.name == deployment["name"]
         assert set(deployment["parameters"]) <= set(flow.parameters.properties)
-        assert deployment["concurrency_limit"] == {"limit": 1, "collision_strategy": "CANCEL_NEW"}
+        if flow.name != "failure-alert":  # alerts queue instead (several runs may crash at once)
+            assert deployment["concurrency_limit"] == {"limit": 1, "collision_strategy": "CANCEL_NEW"}
         assert flow.description, f"{flow.name} needs a docstring (shown in the UI)"
         names.append(flow.name)
-    assert sorted(names) == ["a1-to-a2", "a2-to-a3", "a4-live-webhook", "a5-to-a6", "b1-to-b2", "check-certificate",
-                            "daily-report", "test-connections"]
+    assert sorted(names) == ["a1-to-a2", "a2-to-a3", "a4-live-webhook", "a5-to-a6", "advance-a1-to-a3", "b1-to-b2",
+                            "check-certificate", "daily-report", "failure-alert", "reset-campaigns-to-a1",
+                            "test-connections", "update-campaign-status"]
+
+
+def test_schedules_every_five_minutes_report_at_seven_pm_maintenance_on_demand() -> None:
+    spec = yaml.safe_load((ROOT / "prefect.yaml").read_text())
+    by_name = {d["name"]: d for d in spec["deployments"]}
+    timezone = spec["definitions"]["timezone"]
+    for name in ("a1-to-a2", "a5-to-a6", "b1-to-b2", "a2-to-a3", "a4-live-webhook"):
+        assert by_name[name]["schedules"] == [{"interval": 300, "timezone": timezone}], name
+    assert by_name["daily-report"]["schedules"] == [{"cron": "0 19 * * *", "timezone": timezone}]
+    for name in ("test-connections", "check-certificate", "update-campaign-status", "reset-campaigns-to-a1",
+                 "advance-a1-to-a3", "failure-alert"):
+        assert "schedules" not in by_name[name], f"{name} runs on demand only"
+    for name in ("update-campaign-status", "reset-campaigns-to-a1", "advance-a1-to-a3"):
+        assert by_name[name]["parameters"]["confirm"] is False, "changing flows list by default"
+    trigger = by_name["failure-alert"]["triggers"][0]
+    assert trigger["expect"] == ["prefect.flow-run.Crashed"]
+    assert "content-scaling" not in by_name["failure-alert"]["tags"]
+
+
+def test_no_secret_looking_parameters() -> None:
+    spec = yaml.safe_load((ROOT / "prefect.yaml").read_text())
+    for deployment in spec["deployments"]:
+        for key in deployment.get("parameters", {}):
+            assert not any(word in key for word in ("secret", "password", "token", "key")), key
