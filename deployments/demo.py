@@ -1,9 +1,12 @@
 """``make demo``: the whole system on this machine, on embedded defaults.
 
 Starts a local Prefect server (with its UI), the OTMM, Box and CreativeX simulators (seeded
-with campaigns in every status), and an embedded PostgreSQL; saves the blocks pointing at
-them; runs ``a1-to-a2``, ``a2-to-a3`` (with agency uploads waiting in Box), ``a5-to-a6`` and
-``b1-to-b2`` through the Prefect API and prints what happened.
+with campaigns in every status), an SMTP server and a webhook receiver, and an embedded
+PostgreSQL; saves the blocks pointing at them; serves every deployment of ``prefect.yaml``
+(``deployments.serve``); runs ``a1-to-a2``, ``a2-to-a3`` (with agency uploads waiting in Box),
+``a5-to-a6``, ``b1-to-b2``, ``a4-live-webhook`` and ``daily-report`` as deployment runs; then
+turns the schedules on, checks the UI with a headless Chromium when one is installed, and
+prints what happened.
 
 Everything it starts keeps running so you can look around in the UI; ``make demo-stop``
 (``python -m deployments.demo stop``) stops all of it. State lives in ``.demo/``.
@@ -131,44 +134,48 @@ def start() -> int:
     _save_notification_blocks(smtp_port, mail_password, pki.ca_cert.read_text(), webhook_url)
     campaigns_before = _campaigns(otmm_url)
 
-    from flows.a1_to_a2 import a1_to_a2
-    from flows.a2_to_a3 import a2_to_a3
-    from flows.a5_to_a6 import a5_to_a6
-    from flows.b1_to_b2 import b1_to_b2
+    print("\nServing every deployment of prefect.yaml (schedules paused until the demo's own runs are done)…")
+    parameters = DEMO_DIR / "parameters.json"
+    parameters.write_text(json.dumps({
+        "a1-to-a2": {"box_root_folder_id": roots["a1-to-a2"]}, "a5-to-a6": {"box_root_folder_id": roots["a5-to-a6"]},
+        "b1-to-b2": {"box_root_folder_id": roots["b1-to-b2"]}, "a2-to-a3": {"agency_folder_id": roots["agency"]}}))
+    remember("deployments-served", _spawn([sys.executable, "-m", "deployments.serve", "--parameters",
+                                           str(parameters), "--paused"], "serve", {**env, **_PREFECT_CLIENT_ENV,
+                                                                                    "PREFECT_API_URL": prefect_url + "/api"}))
+    _wait_for_deployments(timeout=120)
 
     states = {}
-    print("\nRunning a1-to-a2 through the Prefect API…")
-    t0 = time.monotonic()
-    states["a1-to-a2"] = a1_to_a2(box_root_folder_id=roots["a1-to-a2"], return_state=True)
-    _report(states["a1-to-a2"], time.monotonic() - t0)
+    print("\nRunning a1-to-a2 (deployment run, executed by the serving process)…")
+    states["a1-to-a2"], seconds = _run("a1-to-a2")
+    _report(states["a1-to-a2"], seconds)
 
     print("\nAgencies return localised files for C000000078 (plus two files that cannot be matched)…")
     _seed_agency_uploads(roots["agency"])
     print("Running a2-to-a3…")
-    states["a2-to-a3"] = a2_to_a3(agency_folder_id=roots["agency"], return_state=True)
+    states["a2-to-a3"], _ = _run("a2-to-a3")
     _report(states["a2-to-a3"])
 
-    for name, flow_fn in (("a5-to-a6", a5_to_a6), ("b1-to-b2", b1_to_b2)):
+    for name in ("a5-to-a6", "b1-to-b2"):
         print(f"\nRunning {name}…")
-        t0 = time.monotonic()
-        states[name] = flow_fn(box_root_folder_id=roots[name], return_state=True)
-        _report(states[name], time.monotonic() - t0)
-
-    from flows.a4_live_webhook import a4_live_webhook
+        states[name], seconds = _run(name)
+        _report(states[name], seconds)
 
     print("\nRunning a4-live-webhook…")
-    states["a4-live-webhook"] = a4_live_webhook(return_state=True)
+    states["a4-live-webhook"], _ = _run("a4-live-webhook")
     _report(states["a4-live-webhook"])
     received = httpx.get(webhook_url + "/_sim/webhook/received", timeout=10).json()["received"]
     print(f"  the status webhook received {len(received)} message(s), e.g. {received[0]['body'] if received else '-'}")
 
-    from flows.daily_report import daily_report
-
     print("\nRunning daily-report (from the flow-run history above)…")
-    states["daily-report"] = daily_report(return_state=True)
+    states["daily-report"], _ = _run("daily-report")
     report = states["daily-report"].result(raise_on_failure=False)
     if hasattr(report, "total"):
         print(f"  {states['daily-report'].name}: total {report.total}")
+    else:
+        print(f"  {states['daily-report'].name}: {states['daily-report'].message}")
+    resumed = _resume_schedules()
+    print(f"\nSchedules now active ({resumed} of them): transitions every 5 minutes, daily-report at 19:00 "
+          "Europe/Rome; the serving process runs them while the demo is up.")
 
     after = _campaigns(otmm_url)
     changed = [n for n in after if campaigns_before.get(n, {}).get("status") != after[n].get("status")]
@@ -179,6 +186,7 @@ def start() -> int:
     print(f"Box now holds {len(files)} file(s), e.g.:")
     for f in sorted(files, key=lambda f: f["path"])[:6]:
         print(f"  /{f['path']}  ({f['size']} bytes, sha1 {f['sha1'][:10]}…)")
+    ui_ok = _check_ui(prefect_url, list(states))
     print(f"\nPrefect UI:  {prefect_url}  (Runs: one flow run per flow with its table artifacts; Artifacts: "
           "'daily-report')")
     mails = sorted((DEMO_DIR / "mail").glob("*.eml"))
@@ -186,7 +194,67 @@ def start() -> int:
     print(f"Logs:        {DEMO_DIR / 'logs'}")
     print("Stop it all: make demo-stop")
     print(f"Demo wall time: {time.monotonic() - started:.1f} s")
-    return 0 if all(s.is_completed() for s in states.values()) else 1
+    return 0 if ui_ok and all(s.is_completed() for s in states.values()) else 1
+
+
+def _check_ui(prefect_url: str, flows: list[str]) -> bool:
+    """The UI as a person sees it (headless Chromium); True when it shows the runs and the report."""
+    from deployments.ui_check import check_ui, chromium
+
+    print("\nChecking the UI with a headless Chromium…")
+    if chromium() is None:
+        print("  skipped: Chromium is not installed (apt-get install chromium)")
+        return True
+    checks = check_ui(prefect_url, flows, "daily-report", ["Daily report", "total", "Campaigns"], DEMO_DIR / "ui")
+    for c in checks:
+        print(f"  {'ok' if c.ok else 'FAILED'}: {c.page} {c.url}" + (f" (missing {c.missing})" if c.missing else "")
+              + (f"  screenshot {c.screenshot}" if c.screenshot else ""))
+    return all(c.ok for c in checks)
+
+
+# Flows return their summary as the run's result; persisted so this process can read what the
+# serving process's runs returned (demo only: both share .demo/prefect-home).
+_PREFECT_CLIENT_ENV = {"PREFECT_RESULTS_PERSIST_BY_DEFAULT": "true"}
+
+
+def _run(deployment: str) -> tuple:
+    """Run ``<deployment>/<deployment>``, wait; its final state and how long the flow ran (s)."""
+    from prefect.deployments import run_deployment
+
+    run = run_deployment(f"{deployment}/{deployment}", timeout=900, poll_interval=1)
+    seconds = (run.end_time - run.start_time).total_seconds() if run.start_time and run.end_time else None
+    return run.state, seconds
+
+
+def _wait_for_deployments(timeout: float) -> None:
+    from prefect import get_client
+
+    deadline = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline:
+            if len(client.read_deployments()) >= len(_deployment_names()):
+                return
+            time.sleep(0.5)
+    raise RuntimeError(f"the deployments were not served; see {DEMO_DIR / 'logs' / 'serve.log'}")
+
+
+def _deployment_names() -> list[str]:
+    import yaml
+
+    return [d["name"] for d in yaml.safe_load((ROOT / "prefect.yaml").read_text())["deployments"]]
+
+
+def _resume_schedules() -> int:
+    """Activate every served schedule (they were served paused); returns how many."""
+    from prefect import get_client
+
+    resumed = 0
+    with get_client(sync_client=True) as client:
+        for deployment in client.read_deployments():
+            for schedule in deployment.schedules:
+                client.update_deployment_schedule(deployment.id, schedule.id, active=True)
+                resumed += 1
+    return resumed
 
 
 def _reset_demo_dir() -> None:
@@ -209,6 +277,7 @@ def _base_env() -> dict[str, str]:
         "PYTHONPATH": str(ROOT),
     })
     os.environ.update({k: env[k] for k in ("PREFECT_HOME", "PREFECT_SERVER_ANALYTICS_ENABLED", "DO_NOT_TRACK")})
+    os.environ.update(_PREFECT_CLIENT_ENV)
     return env
 
 
