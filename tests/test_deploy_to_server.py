@@ -184,6 +184,12 @@ def test_deploy_all_run_one_campaign_and_alert_on_crash(server, tmp_path: Path, 
         assert alerts[0]["To"] == "errors@example.test"
         assert "[a1-to-a2] ERROR: run Crashed" in alerts[0]["Subject"]
         assert sim.campaign_status(slow.folder_id) == "A1"
+
+        # The report from this history, and the UI as a person sees it (headless Chromium).
+        out = prefect(env, "deployment", "run", "daily-report/daily-report", "-p", "send=false")
+        report_id = next(line.split()[-1] for line in out.splitlines() if "UUID" in line)
+        assert wait_for_state(env, report_id, {"Completed", "Failed", "Crashed"})[0] == "Completed"
+        _check_ui(env["PREFECT_UI_URL"], tmp_path)
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(30)
@@ -191,6 +197,20 @@ def test_deploy_all_run_one_campaign_and_alert_on_crash(server, tmp_path: Path, 
         hooks.stop()
     print(f"\nprefect deploy --all: {deploy_seconds:.1f} s; deployment run → Running {to_running:.1f} s; "
           f"→ Completed {total:.1f} s")
+
+
+def _check_ui(ui_url: str, tmp_path: Path) -> None:
+    import shutil
+
+    from deployments.ui_check import check_ui
+
+    if shutil.which("chromium") is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing: .ci/run installs Debian's chromium")
+        return  # a developer machine without Chromium: everything else above was checked
+    checks = check_ui(ui_url, ["a1-to-a2", "failure-alert", "daily-report"], "daily-report",
+                      ["Daily report", "a1-to-a2", "runs crashed", "Errors (1)"], tmp_path / "ui")
+    assert all(c.ok for c in checks), [c for c in checks if not c.ok]
 
 
 def _flow_run_process(run_id: str, timeout: float = 30) -> int:
