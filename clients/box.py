@@ -30,6 +30,7 @@ from box_sdk_gen import (
 from pydantic import BaseModel
 
 from clients.errors import (
+    AlreadyExists,
     AuthError,
     ClientError,
     Conflict,
@@ -290,26 +291,33 @@ class BoxStore:
 
         Files of ``chunked_threshold`` bytes or more go through an upload session (Box checks
         every part's digest and the whole file's on commit). A mismatch between what we sent
-        and what Box stored deletes the Box file and raises :class:`IntegrityError`.
+        and what Box stored deletes the Box file and raises :class:`IntegrityError`. A file of
+        that name already in the folder raises :class:`AlreadyExists` (nothing is changed).
         """
         reader = HashingReader(chunks, expected_size=size)
-        if size >= self.chunked_threshold:
-            file = self._call(
-                lambda: self._client.chunked_uploads.upload_big_file(reader, name, size, folder_id),
-                f"upload {name!r} in parts",
-            )
-        else:
-            files = self._call(
-                lambda: self._client.uploads.upload_file(
-                    UploadFileAttributes(name=name, parent=UploadFileAttributesParentField(id=folder_id)),
-                    reader,
-                    file_file_name=name,
-                ),
-                f"upload {name!r}",
-            )
-            if not files.entries:
-                raise InvalidData(f"Box accepted {name!r} but returned no file", system="box")
-            file = files.entries[0]
+        try:
+            if size >= self.chunked_threshold:
+                file = self._call(
+                    lambda: self._client.chunked_uploads.upload_big_file(reader, name, size, folder_id),
+                    f"upload {name!r} in parts",
+                )
+            else:
+                files = self._call(
+                    lambda: self._client.uploads.upload_file(
+                        UploadFileAttributes(name=name, parent=UploadFileAttributesParentField(id=folder_id)),
+                        reader,
+                        file_file_name=name,
+                    ),
+                    f"upload {name!r}",
+                )
+                if not files.entries:
+                    raise InvalidData(f"Box accepted {name!r} but returned no file", system="box")
+                file = files.entries[0]
+        except Conflict as exc:
+            existing = [c for c in _conflict_items(exc) if c.get("type") == "file" and c.get("id")]
+            if not existing:
+                raise
+            raise AlreadyExists(str(exc), existing_id=str(existing[0]["id"]), status=409, system="box") from exc
         stored = _box_file(file)
         if stored.sha1 != reader.sha1 or stored.size != reader.bytes_read:
             self.delete_file(stored.id)

@@ -36,6 +36,14 @@ class Conflict(ClientError):
     """The object exists already or is locked by someone else."""
 
 
+class AlreadyExists(Conflict):
+    """A file of that name is already in the folder; ``existing_id`` is its id."""
+
+    def __init__(self, message: str, *, existing_id: str, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.existing_id = existing_id
+
+
 class InvalidData(ClientError):
     """The other system answered, but with data we cannot use (missing fields, wrong types)."""
 

@@ -11,6 +11,7 @@ from prefect.runtime import flow_run
 from blocks.box import BoxCredentials
 from blocks.dam import DamCredentials
 from blocks.tracking_database import TrackingDatabaseBlock
+from clients.errors import AlreadyExists
 from clients.tracking_db import BoxUpload, MasterAssetRecord
 from clients.transfer import dam_sha1, stream_dam_to_box
 from domain.box_names import box_safe_name, tracked_file_name
@@ -73,24 +74,31 @@ def transfer_asset(job: AssetJob, dam: DamCredentials, box: BoxCredentials,
                            tracking_id=tracking_id, outcome=outcome, box_file_id=file_id, box_path=box_path,
                            size=asset.size, details=job.details)
 
+    # The common case (never sent) costs two requests: the DAM download and the Box upload.
+    # A record of an earlier upload is checked against Box; a copy left by a run that crashed
+    # before recording it makes the upload answer "already exists", and is compared by SHA-1.
     previous = db.box_upload(job.workflow, asset.asset_id)
-    existing = store.find_file(folder_id, name, size=max(asset.size, 1))
+    existing = store.find_file(folder_id, name, size=max(asset.size, 1)) if previous is not None else None
     if existing is not None and previous is not None and previous.box_file_id == existing.id \
             and previous.sha1 == existing.sha1 and existing.size == asset.size:
         logger.info("%s already in Box as %s (file %s)", asset.dam_path, box_path, existing.id)
         return result(AssetOutcome.ALREADY_IN_BOX, existing.id)
 
     event = "uploaded_to_box"
-    if existing is not None:
+    stored = None
+    if existing is None:
+        try:
+            stored = stream_dam_to_box(dam_client, store, asset.asset_id, folder_id, name)
+            outcome = AssetOutcome.UPLOADED
+        except AlreadyExists as exc:
+            existing = store.get_file(exc.existing_id)
+    if stored is None:
         sha1, _ = dam_sha1(dam_client, asset.asset_id)
         if sha1 == existing.sha1:
             stored, outcome, event = existing, AssetOutcome.ALREADY_IN_BOX, "found_in_box"
         else:
             stored = stream_dam_to_box(dam_client, store, asset.asset_id, folder_id, name, replace_file_id=existing.id)
             outcome, event = AssetOutcome.UPLOADED, "updated_in_box"
-    else:
-        stored = stream_dam_to_box(dam_client, store, asset.asset_id, folder_id, name)
-        outcome = AssetOutcome.UPLOADED
 
     db.record_box_upload(
         BoxUpload(workflow=job.workflow, tracking_id=tracking_id, dam_asset_id=asset.asset_id, box_folder_id=folder_id,

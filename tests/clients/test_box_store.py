@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from clients.box import BoxStore, HashingReader
-from clients.errors import IntegrityError, TransientError
+from clients.errors import AlreadyExists, IntegrityError, TransientError
 
 
 @pytest.fixture
@@ -63,6 +63,16 @@ def test_short_source_is_refused_not_uploaded_truncated(store: BoxStore, box) ->
     with pytest.raises((IntegrityError, TransientError)):
         store.upload_stream(folder, "short.jpg", chunks(b"x" * 1000), 5000)
     assert [f for f in box.sim.files() if f["name"] == "short.jpg"] == []
+
+
+@pytest.mark.parametrize("size", [200_000, 2 * 1024 * 1024], ids=["simple upload", "upload session"])
+def test_upload_over_an_existing_name_says_which_file_and_changes_nothing(store: BoxStore, box, size: int) -> None:
+    folder = store.ensure_folder_path("0", ["again"])
+    first = store.upload_stream(folder, "ZX12CV_spot.mp4", chunks(b"a" * size), size)
+    with pytest.raises(AlreadyExists) as raised:
+        store.upload_stream(folder, "ZX12CV_spot.mp4", chunks(b"b" * size), size)
+    assert raised.value.existing_id == first.id
+    assert [f["sha1"] for f in box.sim.files()] == [first.sha1]
 
 
 def test_hashing_reader_reads_in_pieces() -> None:
