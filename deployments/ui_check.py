@@ -17,6 +17,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from html import unescape
 from pathlib import Path
 
@@ -60,13 +61,21 @@ def screenshot(url: str, path: Path, timeout: float = 90) -> None:
                    timeout=timeout, check=True)
 
 
-def check_page(page: str, url: str, expected: list[str], screenshots: Path | None = None) -> PageCheck:
-    text = rendered_text(url)
+def check_page(page: str, url: str, expected: list[str], screenshots: Path | None = None,
+               attempts: int = 4) -> PageCheck:
+    """Open ``url`` until it shows every ``expected`` text (the UI fetches its data after it
+    loads, which a busy machine can delay past Chromium's time budget), at most ``attempts``."""
+    missing = expected
+    for attempt in range(attempts):
+        text = rendered_text(url)
+        missing = [e for e in expected if e not in text]
+        if not missing:
+            break
+        time.sleep(1 + attempt)
     shot = None
     if screenshots is not None:
         shot = str(screenshots / f"{page}.png")
         screenshot(url, Path(shot))
-    missing = [e for e in expected if e not in text]
     return PageCheck(page=page, url=url, ok=not missing, missing=missing, screenshot=shot)
 
 
