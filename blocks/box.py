@@ -39,6 +39,8 @@ class BoxCredentials(Block):
     upload_base_url: str = Field(default="https://upload.box.com/api", description="Box upload API base URL.")
     max_attempts: int = Field(default=5, description="Attempts per Box request on 429/5xx (Box SDK retries).")
     retry_base_interval: float = Field(default=1.0, description="Base delay in seconds between Box retries.")
+    connect_timeout_s: float = Field(default=10.0, description="Seconds to wait for a connection to Box.")
+    read_timeout_s: float = Field(default=60.0, description="Seconds to wait for each read from Box.")
     chunked_threshold_bytes: int = Field(
         default=DEFAULT_CHUNKED_THRESHOLD, description="Files of this size or more are uploaded in parts."
     )
@@ -57,5 +59,7 @@ class BoxCredentials(Block):
             upload_base_url=self.upload_base_url,
             max_attempts=self.max_attempts,
             retry_base_interval=self.retry_base_interval,
+            connect_timeout_s=self.connect_timeout_s,
+            read_timeout_s=self.read_timeout_s,
             chunked_threshold=self.chunked_threshold_bytes,
         ))

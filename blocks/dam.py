@@ -46,6 +46,9 @@ class DamCredentials(Block):
     )
     timeout_s: float = Field(default=60.0, description="Timeout in seconds for connecting and for each read.")
     page_size: int = Field(default=100, description="Items per page when listing folders and search results.")
+    request_attempts: int = Field(
+        default=3, description="Tries per DAM call on 429/5xx/timeouts (Retry-After honoured); uploads excepted."
+    )
 
     @model_validator(mode="after")
     def _credentials_for_method(self) -> DamCredentials:
@@ -77,4 +80,4 @@ class DamCredentials(Block):
                 ca_bundle=ca_bundle,
             )
         return OtmmClient(self.base_url, auth, timeout=self.timeout_s, fields=load_dam_fields(),
-                          page_size=self.page_size)
+                          page_size=self.page_size, request_attempts=self.request_attempts)

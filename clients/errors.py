@@ -53,5 +53,15 @@ class IntegrityError(ClientError):
 
 
 def is_retryable(exc: BaseException) -> bool:
-    """True for errors worth another attempt (used by the tasks' retry conditions)."""
-    return isinstance(exc, TransientError)
+    """True for errors worth another attempt (used by the tasks' retry conditions).
+
+    Besides ``TransientError``: a connection broken while an SDK reads a response body
+    (``requests``' ``ChunkedEncodingError``/``ConnectionError``/``Timeout``, which the Box SDK
+    lets through untyped) is a network failure too.
+    """
+    if isinstance(exc, TransientError):
+        return True
+    import requests
+
+    return isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError,
+                            requests.exceptions.Timeout))

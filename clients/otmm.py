@@ -90,10 +90,13 @@ class OtmmClient:
         fields: the DAM field IDs (default: ``config/dam_fields.toml``).
         page_size: items per page when listing folders and search results.
         job_timeout: seconds to wait for an import job to report its asset (:meth:`create_asset`).
+        request_attempts: tries per call without a file body on 429/5xx/timeouts/dropped
+            connections (Retry-After honoured); 1 leaves every retry to the caller.
     """
 
     def __init__(self, base_url: str, auth: OtmmAuth, *, timeout: httpx.Timeout | float = 60.0,
-                 fields: DamFields | None = None, page_size: int = 100, job_timeout: float = 60.0) -> None:
+                 fields: DamFields | None = None, page_size: int = 100, job_timeout: float = 60.0,
+                 request_attempts: int = 1) -> None:
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
         self.base_url = base_url.rstrip("/")
@@ -101,6 +104,7 @@ class OtmmClient:
         self.fields = fields or load_dam_fields()
         self.page_size = page_size
         self.job_timeout = job_timeout
+        self.request_attempts = max(1, request_attempts)
         self._answered = False  # the DAM has answered at least once (mTLS: the certificate is proven)
         self._http = httpx.Client(
             base_url=self.base_url + API_PATH,
@@ -384,10 +388,30 @@ class OtmmClient:
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
 
-    def _send(self, method: str, path: str, *, params: dict[str, Any] | None = None,
-              data: dict[str, Any] | None = None, json: Any = None, files: dict[str, Any] | None = None,
-              headers: dict[str, str] | None = None, stream: bool = False,
-              rewind: Callable[[], None] | None = None, what: str = "") -> httpx.Response:
+    # Calls without a file body are reads or set a state (lock, status): replaying them is safe,
+    # so a 429/5xx/timeout/dropped connection is retried here, honouring Retry-After. Only the
+    # asset upload (a streamed body that creates an asset) is left to the task's retries.
+    RETRY_BASE_S = 0.2
+    MAX_RETRY_AFTER_S = 60.0
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """:meth:`_send_once`, replayed on a ``TransientError`` when the request has no file body."""
+        attempts = 1 if kwargs.get("files") is not None else self.request_attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._send_once(method, path, **kwargs)
+            except TransientError as exc:
+                if attempt == attempts:
+                    raise
+                wait = exc.retry_after if exc.retry_after is not None else self.RETRY_BASE_S * 2 ** (attempt - 1)
+                log.info("%s; retrying in %.1fs", exc, wait)
+                time.sleep(min(max(wait, 0.0), self.MAX_RETRY_AFTER_S))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _send_once(self, method: str, path: str, *, params: dict[str, Any] | None = None,
+                   data: dict[str, Any] | None = None, json: Any = None, files: dict[str, Any] | None = None,
+                   headers: dict[str, str] | None = None, stream: bool = False,
+                   rewind: Callable[[], None] | None = None, what: str = "") -> httpx.Response:
         """One API call with auth; a 401 gets a fresh token and one more try. Errors → typed.
 
         A streamed response is returned open (the caller closes it); others are read.

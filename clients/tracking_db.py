@@ -23,6 +23,7 @@ from clients.errors import ClientError, TransientError
 from domain.tracking_ids import new_tracking_id
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "database" / "migrations"
+_CLAIM_LOCK_SPACE = 7_246_002  # first key of the two-key advisory locks taken by claim()
 _MIGRATION_LOCK_KEY = 7_246_001  # arbitrary, constant: pg_advisory_xact_lock key for migrations
 _MAX_ID_ATTEMPTS = 20
 
@@ -248,6 +249,31 @@ class TrackingDatabase:
             " AND EXISTS (SELECT 1 FROM box_uploads b WHERE b.workflow='a1-to-a2' AND b.dam_asset_id=m.dam_asset_id)"
             " AND NOT EXISTS (SELECT 1 FROM derivative_assets d WHERE d.tracking_id=m.tracking_id"
             " AND d.status='imported')", (campaign_folder_id,))
+        return int(rows[0]["n"])
+
+    @contextmanager
+    def claim(self, key: str) -> Iterator[bool]:
+        """Claim ``key`` across processes while the ``with`` block runs; yields True for one holder at a time.
+
+        A PostgreSQL session advisory lock on a connection of its own: a process that dies
+        (SIGKILL, lost worker) drops the connection and with it the claim, so a crash never
+        leaves a stale claim behind.
+        """
+        conn = psycopg2.connect(self._dsn)
+        try:
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", (_CLAIM_LOCK_SPACE, key))
+                held = bool(cur.fetchone()[0])
+            yield held
+        finally:
+            conn.close()  # releases the lock
+
+    def localised_versions_imported(self, campaign_folder_id: str) -> int:
+        """Localised versions imported into the DAM for the masters of a campaign."""
+        rows = self.fetch_all(
+            "SELECT count(*) AS n FROM derivative_assets d JOIN master_assets m ON m.tracking_id=d.tracking_id"
+            " WHERE m.campaign_folder_id=%s AND d.status='imported'", (campaign_folder_id,))
         return int(rows[0]["n"])
 
     # -- campaign status webhook ---------------------------------------------------------

@@ -30,6 +30,7 @@ class ImportOutcome(StrEnum):
     UNKNOWN_TRACKING_ID = "unknown_tracking_id"  # left in Box
     DUPLICATE = "duplicate"  # same content already imported; left in Box
     FAILED = "failed"  # left in Box, retried next run
+    IN_PROGRESS = "in_progress"  # an overlapping run is importing it right now; left to that run
 
     @property
     def left_in_box(self) -> bool:

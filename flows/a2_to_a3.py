@@ -17,7 +17,7 @@ from blocks.tracking_database import TrackingDatabaseBlock
 from domain.file_names import FileNameError, parse_returned_file_name
 from domain.localised_files import AgencyFile, ImportOutcome, ImportResult
 from domain.notifications import a2_to_a3_complete_notification, files_uploaded_notification
-from tasks.dam import set_campaign_status
+from tasks.dam import find_campaigns, get_campaign, set_campaign_status
 from tasks.localised import import_localised_file, list_agency_files
 from tasks.notify import email_on_failure, send_emails
 
@@ -137,9 +137,15 @@ def _move_finished_campaigns(results: list[ImportResult], dam: DamCredentials, d
     """A2→A3 for touched campaigns whose masters all have a localised version back."""
     touched = {r.campaign_folder_id: r.campaign_number for r in results
                if r.campaign_folder_id and r.outcome in (ImportOutcome.IMPORTED, ImportOutcome.ALREADY_IMPORTED)}
+    # A run that stopped (crash, DAM outage) after the last import but before the status change
+    # leaves no file in Box to touch the campaign again: finished A2 campaigns are picked up too.
+    for campaign in find_campaigns(dam, "A2"):
+        if campaign.folder_id not in touched and db.localised_versions_imported(campaign.folder_id) \
+                and db.masters_waiting_for_localised_version(campaign.folder_id) == 0:
+            touched[campaign.folder_id] = campaign.number
     moved = []
     for folder_id, number in touched.items():
-        campaign = dam.get_client().get_campaign(folder_id)
+        campaign = get_campaign(dam, folder_id)  # a task: a DAM hiccup here is retried
         if campaign.status == "A3":
             continue
         if force or (campaign.status == "A2" and db.masters_waiting_for_localised_version(folder_id) == 0):

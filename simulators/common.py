@@ -14,6 +14,8 @@ Rule kinds:
     latency      sleep ``seconds`` before handling the request (stacks with other rules)
     drop         let the response start, then drop the connection after ``after_bytes`` body bytes
     hang         sleep ``seconds`` and then drop the connection without any response (client timeouts)
+    barrier      hold each matching request until ``parties`` of them are waiting (at most ``seconds``,
+                 default 30), then let them all go: lines up two clients, e.g. two overlapping runs
 
 ``count`` is how many matching requests the rule affects (``-1`` = until cleared);
 ``probability`` (0..1, default 1) makes a rule hit only that share of matching requests, with
@@ -48,7 +50,8 @@ class FaultRule(BaseModel):
 
     path: str = Field(".*", description="Regular expression matched (re.search) against the URL path.")
     method: str | None = Field(None, description="HTTP method to match; any when empty.")
-    kind: str = Field("status", description="status | latency | drop | hang.")
+    kind: str = Field("status", description="status | latency | drop | hang | barrier.")
+    parties: int = Field(2, description="Requests a barrier rule waits for before releasing them all.")
     status: int = 503
     retry_after: int | None = None
     seconds: float = 0.0
@@ -74,6 +77,10 @@ class FaultInjector:
     rules: list[_ActiveRule] = field(default_factory=list)
     log: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # In-process observers (tests): called with (log entry, "request" | "response") when a request
+    # arrives (before any fault) and when its response has been sent; an exception raised on
+    # "request" drops the connection without handling it.
+    observers: list[Callable[[dict[str, Any], str], None]] = field(default_factory=list)
 
     def add(self, rule: FaultRule) -> None:
         with self.lock:
@@ -106,6 +113,10 @@ class FaultInjector:
         with self.lock:
             self.log.append(entry)
 
+    def notify(self, entry: dict[str, Any], phase: str) -> None:
+        for observer in list(self.observers):
+            observer(entry, phase)
+
 
 _LOGGED_HEADERS = ("authorization", "content-type", "content-length", "digest", "content-range", "as-user")
 
@@ -117,6 +128,7 @@ class SimulatorMiddleware:
         self.app = app
         self.injector = injector
         self.error_body = error_body
+        self._barriers: dict[int, dict[str, Any]] = {}  # barrier rules' state (event-loop thread only)
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http":
@@ -141,6 +153,7 @@ class SimulatorMiddleware:
             "status": None,
         }
         self.injector.record(entry)
+        self.injector.notify(entry, "request")
 
         rules = self.injector.matching(method, path)
         bandwidth: int | None = None
@@ -151,6 +164,9 @@ class SimulatorMiddleware:
                     await asyncio.sleep(rule.seconds)
                 if rule.bandwidth:
                     bandwidth = rule.bandwidth
+        for rule in rules:
+            if rule.kind == "barrier":
+                await self._barrier(rule)
         for rule in rules:
             if rule.kind == "hang":
                 await asyncio.sleep(rule.seconds)
@@ -184,6 +200,17 @@ class SimulatorMiddleware:
             await send(message)
 
         await self.app(scope, receive, wrapped_send)
+        self.injector.notify(entry, "response")
+
+    async def _barrier(self, rule: FaultRule) -> None:
+        waiting = self._barriers.setdefault(id(rule), {"arrived": 0, "event": asyncio.Event()})
+        waiting["arrived"] += 1
+        if waiting["arrived"] >= rule.parties:
+            waiting["event"].set()
+        try:
+            await asyncio.wait_for(waiting["event"].wait(), rule.seconds or 30.0)
+        except TimeoutError:
+            pass
 
     async def _admin(self, scope: dict, receive: Callable, send: Callable) -> None:
         path, method = scope["path"], scope["method"]

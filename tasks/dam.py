@@ -47,6 +47,12 @@ def list_campaign_assets(dam: DamCredentials, campaign: Campaign, folder_name: s
     return assets
 
 
+@task(name="get-campaign", cache_policy=NO_CACHE, **IO_RETRIES)
+def get_campaign(dam: DamCredentials, folder_id: str) -> Campaign:
+    """The campaign folder as the DAM has it now (number, name, status)."""
+    return dam.get_client().get_campaign(folder_id)
+
+
 @task(name="set-campaign-status", task_run_name="set-status-{campaign.number}-{status}", cache_policy=NO_CACHE,
       **IO_RETRIES)
 def set_campaign_status(dam: DamCredentials, campaign: Campaign, status: str) -> None:

@@ -11,7 +11,7 @@ from blocks.creativex import CreativeXCredentials
 from blocks.dam import DamCredentials
 from blocks.tracking_database import TrackingDatabaseBlock
 from clients.box import HashingReader
-from clients.errors import IntegrityError
+from clients.errors import IntegrityError, NotFound
 from domain.asset_representation import localised_representation
 from domain.fields import load_dam_fields
 from domain.file_names import ReturnedFileName
@@ -36,8 +36,21 @@ def import_localised_file(file: AgencyFile, name: ReturnedFileName, master: dict
 
     Crash-safe: the intent is recorded before the upload; a file whose earlier upload may have
     reached the DAM is looked for there (by name) before uploading again, and the Box file is
-    deleted only after the DAM returned the new asset.
+    deleted only after the DAM returned the new asset. Overlap-safe: one run at a time holds a
+    file (a claim in the tracking database that a dying process releases); another run leaves it.
     """
+    with tracking.get_client().claim(f"a2-to-a3:{file.box_file_id}") as mine:
+        if not mine:
+            return ImportResult(box_path=file.box_path, box_file_id=file.box_file_id, tracking_id=name.tracking_id,
+                                campaign_number=master["campaign_number"],
+                                campaign_folder_id=master["campaign_folder_id"], outcome=ImportOutcome.IN_PROGRESS,
+                                reason="another run is importing this file right now; left to it")
+        return _import_claimed_file(file, name, master, dam, box, tracking, creativex, keep_files, dry_run)
+
+
+def _import_claimed_file(file: AgencyFile, name: ReturnedFileName, master: dict, dam: DamCredentials,
+                         box: BoxCredentials, tracking: TrackingDatabaseBlock, creativex: CreativeXCredentials,
+                         keep_files: bool, dry_run: bool) -> ImportResult:
     logger = get_run_logger()
     fields = load_dam_fields()
     db, store, dam_client = tracking.get_client(), box.get_client(), dam.get_client()
@@ -50,7 +63,11 @@ def import_localised_file(file: AgencyFile, name: ReturnedFileName, master: dict
         # Imported by an earlier run that stopped before (or chose not to) delete it from Box.
         deleted = False
         if not keep_files and not dry_run:
-            store.delete_file(file.box_file_id)
+            try:
+                store.delete_file(file.box_file_id)
+            except NotFound:  # an overlapping run imported and deleted it a moment ago
+                return ImportResult(**base, outcome=ImportOutcome.ALREADY_IMPORTED,
+                                    dam_asset_id=existing["dam_asset_id"], reason="imported by another run")
             db.add_event(workflow="a2-to-a3", event="deleted_from_box", tracking_id=name.tracking_id,
                          dam_asset_id=existing["dam_asset_id"], campaign_number=master["campaign_number"],
                          detail={"box_file_id": file.box_file_id}, flow_run_id=run_id)
