@@ -8,12 +8,12 @@ process that uses the same block values (secrets included in the key, kept only 
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from prefect.blocks.core import Block
+from pydantic import SecretBytes, SecretStr
 
 T = TypeVar("T")
 _clients: dict[str, Any] = {}
@@ -21,12 +21,24 @@ _lock = threading.Lock()
 
 
 def cached_client(block: Block, build: Callable[[], T]) -> T:
-    values = block.model_dump(mode="json", context={"include_secrets": True})
-    key = type(block).__name__ + hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()
+    """The live client of ``block``'s values, built once per process by ``build``."""
+    key = _identity(block)
     with _lock:
         if key not in _clients:
             _clients[key] = build()
         return _clients[key]
+
+
+def _identity(block: Block) -> str:
+    """A digest of the block's field values (secrets included). Read field by field: a Block's
+    ``model_dump`` costs ~35 ms, which every task paid when this ran per asset."""
+    values = []
+    for name in type(block).model_fields:
+        value = getattr(block, name)
+        if isinstance(value, SecretStr | SecretBytes):
+            value = value.get_secret_value()
+        values.append(f"{name}={value!r}")
+    return type(block).__name__ + hashlib.sha256("\n".join(values).encode()).hexdigest()
 
 
 def clear_cached_clients() -> None:
