@@ -11,6 +11,8 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import requests
+import requests.adapters
 from box_sdk_gen import (
     BaseUrls,
     BoxAPIError,
@@ -27,6 +29,7 @@ from box_sdk_gen import (
     UploadFileAttributesParentField,
     UploadFileVersionAttributes,
 )
+from box_sdk_gen.networking.box_network_client import BoxNetworkClient
 from pydantic import BaseModel
 
 from clients.errors import (
@@ -44,6 +47,8 @@ from domain.box_names import box_safe_name
 # Box: direct uploads up to 50 MB; upload sessions from 20 MB. We switch at 20 MB so large
 # files go in parts (and can be resumed part by part by Box).
 DEFAULT_CHUNKED_THRESHOLD = 20 * 1024 * 1024
+# Connections kept open to each Box host: at least a run's concurrent transfers (64 at most).
+MAX_CONNECTIONS = 64
 
 
 class BoxFile(BaseModel):
@@ -158,7 +163,13 @@ class BoxStore:
             enterprise_id=enterprise_id,
             user_id=user_id,
         )
+        # One HTTP connection per transfer thread: requests' default pool of 10 discards and
+        # reopens connections when more threads share the client.
+        http = requests.Session()
+        http.mount("https://", requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=MAX_CONNECTIONS))
+        http.mount("http://", requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=MAX_CONNECTIONS))
         session = NetworkSession(
+            network_client=BoxNetworkClient(requests_session=http),
             base_urls=BaseUrls(
                 base_url=api_base_url.rstrip("/"),
                 upload_url=upload_base_url.rstrip("/"),

@@ -95,6 +95,34 @@ class AssetResult(BaseModel):
     def succeeded(self) -> bool:
         return self.outcome in (AssetOutcome.UPLOADED, AssetOutcome.ALREADY_IN_BOX)
 
+    @classmethod
+    def failed(cls, job: AssetJob, error: str) -> AssetResult:
+        return cls(campaign_number=job.campaign.number, dam_path=job.asset.dam_path, dam_asset_id=job.asset.asset_id,
+                   outcome=AssetOutcome.FAILED, size=job.asset.size, error=error, details=job.details)
+
+
+# What one asset costs besides its bytes (a download and an upload round trip, bookkeeping),
+# expressed in bytes, when the run's assets are shared out between its transfer lanes.
+PER_ASSET_WEIGHT_BYTES = 1_000_000
+
+
+def plan_lanes(jobs: list[AssetJob], lanes: int) -> list[list[AssetJob]]:
+    """Share ``jobs`` out into at most ``lanes`` lists of about equal work.
+
+    Largest asset first, each to the lane with the least work so far (so one big video does
+    not end up behind a queue of images); within a lane, assets keep the campaign order.
+    """
+    if lanes < 1:
+        raise ValueError("at least one lane")
+    order = {id(job): i for i, job in enumerate(jobs)}
+    shares: list[list[AssetJob]] = [[] for _ in range(min(lanes, len(jobs)))]
+    load = [0] * len(shares)
+    for job in sorted(jobs, key=lambda j: j.asset.size, reverse=True):
+        lightest = load.index(min(load))
+        shares[lightest].append(job)
+        load[lightest] += job.asset.size + PER_ASSET_WEIGHT_BYTES
+    return [sorted(share, key=lambda j: order[id(j)]) for share in shares]
+
 
 class CampaignResult(BaseModel):
     """The outcome of one campaign in one run."""

@@ -9,10 +9,10 @@ summary message.
 from __future__ import annotations
 
 from prefect import Flow, flow, get_run_logger
-from prefect.artifacts import create_table_artifact
-from prefect.futures import PrefectFuture, as_completed
+from prefect.artifacts import create_progress_artifact, create_table_artifact
 from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.utilities.annotations import quote
 
 from blocks.box import BoxCredentials
 from blocks.dam import DamCredentials
@@ -32,11 +32,12 @@ from domain.transfers import (
     RunSummary,
     TransferWorkflow,
     campaign_outcome,
+    plan_lanes,
 )
 from tasks.box import ensure_box_folder
 from tasks.dam import find_campaigns, list_campaign_assets, set_campaign_status
 from tasks.notify import email_on_failure, send_emails
-from tasks.transfer import transfer_asset
+from tasks.transfer import transfer_assets
 from tasks.webhook import send_status_webhook
 
 # How much the DAM and Box may be asked at once by one run (the flows' task runners allow more).
@@ -166,7 +167,7 @@ def run_transfer_workflow(
     # 3. Copy every selected asset, at most max_concurrent_transfers at a time.
     logger.info("Transferring %d asset(s) of %d campaign(s), %d at a time",
                 len(jobs), len(campaigns), max_concurrent_transfers)
-    asset_results = _transfer_all(jobs, dam, box, tracking, max_concurrent_transfers)
+    asset_results = _transfer_all(jobs, dam, box, tracking, max_concurrent_transfers, workflow)
 
     # 4. Per campaign: status moves only when every asset succeeded.
     for campaign in campaigns:
@@ -216,32 +217,24 @@ def run_transfer_workflow(
 
 
 def _transfer_all(jobs: list[AssetJob], dam: DamCredentials, box: BoxCredentials, tracking: TrackingDatabaseBlock,
-                  limit: int) -> list[AssetResult]:
-    """Submit transfer tasks keeping at most ``limit`` in flight; a failed task becomes a FAILED row."""
-    in_flight: dict[PrefectFuture, AssetJob] = {}
+                  limit: int, workflow: TransferWorkflow) -> list[AssetResult]:
+    """Copy every job in ``limit`` parallel lanes; a progress bar artifact follows the assets."""
+    if not jobs:
+        return []
+    progress = create_progress_artifact(0.0, key=f"{workflow.name}-progress",
+                                        description=f"{workflow.name}: assets copied in this run")
+    lanes = plan_lanes(jobs, limit)
+    futures = [(transfer_assets.submit(quote(lane), dam, box, tracking, lane=f"{i + 1}-of-{len(lanes)}",
+                                       progress_artifact_id=str(progress), total=len(jobs)), lane)
+               for i, lane in enumerate(lanes)]
     results: list[AssetResult] = []
-
-    def collect_one() -> None:
-        done = next(as_completed(list(in_flight)))
-        results.append(_asset_result(in_flight.pop(done), done))
-
-    for job in jobs:
-        if len(in_flight) >= limit:
-            collect_one()
-        in_flight[transfer_asset.submit(job, dam, box, tracking)] = job
-    while in_flight:
-        collect_one()
+    for future, lane in futures:
+        future.wait()
+        if future.state.is_completed():
+            results += future.result()
+        else:  # the lane itself broke (not one asset): its assets are reported, the next run redoes them
+            results += [AssetResult.failed(job, future.state.message or future.state.name) for job in lane]
     return results
-
-
-def _asset_result(job: AssetJob, future: PrefectFuture) -> AssetResult:
-    future.wait()  # as_completed can hand over a future whose final state is not read yet
-    state = future.state
-    if state.is_completed():
-        return future.result()
-    return AssetResult(campaign_number=job.campaign.number, dam_path=job.asset.dam_path,
-                       dam_asset_id=job.asset.asset_id, outcome=AssetOutcome.FAILED, size=job.asset.size,
-                       error=state.message or state.name, details=job.details)
 
 
 def _campaign_error(campaign: Campaign, message: str | None) -> CampaignResult:

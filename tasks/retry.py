@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+import random
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from prefect.tasks import exponential_backoff
 
 from clients.errors import is_retryable
+
+T = TypeVar("T")
 
 
 def retry_on_transient(task: Any, task_run: Any, state: Any) -> bool:
@@ -29,3 +34,24 @@ IO_RETRIES: dict[str, Any] = dict(
     retry_jitter_factor=0.5,
     retry_condition_fn=retry_on_transient,
 )
+
+
+def call_with_retries(fn: Callable[[], T], what: str, log: Callable[[str], None] | None = None) -> T:
+    """``fn()`` with the same policy as ``IO_RETRIES``, for work done inside a task that handles
+    many items (one failing item must not retry, or fail, the others).
+
+    Waits at least a ``Retry-After`` the other system asked for (capped at a minute).
+    """
+    attempts = IO_RETRIES["retries"] + 1
+    for attempt in range(1, attempts + 1):
+        try:
+            return fn()
+        except Exception as exc:
+            if attempt == attempts or not is_retryable(exc):
+                raise
+            delay = BACKOFF_SECONDS * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)
+            delay = max(delay, min(float(getattr(exc, "retry_after", None) or 0), 60.0))
+            if log is not None:
+                log(f"{what}: {exc}; attempt {attempt + 1} of {attempts} in {delay:.1f} s")
+            time.sleep(delay)
+    raise AssertionError("unreachable")
