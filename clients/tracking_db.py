@@ -61,6 +61,10 @@ class BoxUpload(BaseModel):
     size: int
 
 
+# How long a thread waits for a free pooled connection before giving up (a transient error).
+CONNECTION_WAIT_S = 60.0
+
+
 class TrackingDatabase:
     """Thread-safe access to the tracking database (a small connection pool)."""
 
@@ -69,6 +73,9 @@ class TrackingDatabase:
         self._max = max_connections
         self._pool: psycopg2.pool.ThreadedConnectionPool | None = None
         self._pool_lock = threading.Lock()
+        # psycopg2's pool raises PoolError when every connection is out; more threads than
+        # connections (a run's transfer lanes) wait for one instead.
+        self._free = threading.BoundedSemaphore(max_connections)
 
     # -- plumbing -------------------------------------------------------------------------
     def _get_pool(self) -> psycopg2.pool.ThreadedConnectionPool:
@@ -86,7 +93,14 @@ class TrackingDatabase:
     def transaction(self) -> Iterator[psycopg2.extras.RealDictCursor]:
         """A cursor inside one transaction: committed on success, rolled back on error."""
         pool = self._get_pool()
-        conn = pool.getconn()
+        if not self._free.acquire(timeout=CONNECTION_WAIT_S):
+            raise TransientError(f"no free tracking database connection after {CONNECTION_WAIT_S:.0f} s "
+                                 f"({self._max} in use)", system="tracking-db")
+        try:
+            conn = pool.getconn()
+        except BaseException:
+            self._free.release()
+            raise
         broken = False
         try:
             with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
@@ -100,7 +114,10 @@ class TrackingDatabase:
             _safe_rollback(conn)
             raise
         finally:
-            pool.putconn(conn, close=broken or conn.closed != 0)
+            try:
+                pool.putconn(conn, close=broken or conn.closed != 0)
+            finally:
+                self._free.release()
 
     def close(self) -> None:
         with self._pool_lock:
@@ -145,8 +162,8 @@ class TrackingDatabase:
             candidate = new_tracking_id()
             try:
                 with self.transaction() as cur:
-                    cur.execute(_UPSERT_MASTER, {**record.model_dump(), "tracking_id": candidate,
-                                                 "metadata": json.dumps(record.metadata)})
+                    cur.execute(_UPSERT_MASTER, _no_nul({**record.model_dump(), "tracking_id": candidate,
+                                                         "metadata": json.dumps(_no_nul(record.metadata))}))
                     row = cur.fetchone()
                     assert row is not None
                     return str(row["tracking_id"])
@@ -229,8 +246,8 @@ class TrackingDatabase:
                 " box_file_name, box_sha1, description, language, state, metadata)"
                 " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s::jsonb)"
                 " ON CONFLICT (box_file_id) DO UPDATE SET updated_at=now() RETURNING *",
-                (tracking_id, master_dam_asset_id, campaign_number, box_file_id, box_file_name, box_sha1, description,
-                 language, state, json.dumps(metadata, default=str)))
+                _no_nul((tracking_id, master_dam_asset_id, campaign_number, box_file_id, box_file_name, box_sha1,
+                         description, language, state, json.dumps(_no_nul(metadata), default=str))))
             return _strip(cur.fetchone())
 
     def finish_derivative(self, box_file_id: str, dam_asset_id: str, *, flow_run_id: str | None) -> None:
@@ -369,8 +386,21 @@ def _insert_event(cur: Any, *, workflow: str, event: str, tracking_id: str | Non
     cur.execute(
         "INSERT INTO asset_events (tracking_id, dam_asset_id, campaign_number, workflow, event, detail, flow_run_id)"
         " VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s)",
-        (tracking_id, dam_asset_id, campaign_number, workflow, event, json.dumps(detail, default=str), flow_run_id),
+        (tracking_id, dam_asset_id, campaign_number, workflow, event, json.dumps(_no_nul(detail), default=str),
+         flow_run_id),
     )
+
+
+def _no_nul(value: Any) -> Any:
+    """PostgreSQL stores no NUL character (TEXT or JSONB): a DAM name or value holding one would
+    make the whole write fail, so each NUL becomes U+FFFD (shown as �) in what we record."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_no_nul(k): _no_nul(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_no_nul(v) for v in value)
+    return value
 
 
 def _strip(row: dict[str, Any] | None) -> dict[str, Any]:

@@ -66,6 +66,22 @@ def test_parallel_registration_gives_one_id_per_asset(db: TrackingDatabase) -> N
     assert len(db.fetch_all("SELECT * FROM master_assets")) == 10
 
 
+def test_more_threads_than_connections_wait_their_turn(tracking_dsn: str) -> None:
+    """A run's transfer lanes can outnumber the pool: they wait for a connection, none fails."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    small = TrackingDatabase(tracking_dsn, max_connections=2)
+
+    def query(i: int) -> int:
+        with small.transaction() as cur:
+            cur.execute("SELECT pg_sleep(0.02), %s AS i", (i,))
+            return cur.fetchone()["i"]
+
+    with ThreadPoolExecutor(16) as pool:
+        assert sorted(pool.map(query, range(48))) == list(range(48))
+    small.close()
+
+
 def test_box_upload_is_recorded_with_its_event(db: TrackingDatabase) -> None:
     tid = db.register_master_asset(record("a"))
     upload = BoxUpload(workflow="a1-to-a2", tracking_id=tid, dam_asset_id="a", box_folder_id="5", box_file_id="9",
