@@ -128,10 +128,12 @@ class OtmmClient:
         return f"OtmmClient({self.base_url!r}, {self.auth!r})"
 
     # -- campaigns --------------------------------------------------------------------------
-    def find_campaigns(self, status: str, campaign_type: str | None = None, limit: int | None = None
-                       ) -> list[Campaign]:
+    def find_campaigns(self, status: str, campaign_type: str | None = None, limit: int | None = None,
+                       invalid: list[str] | None = None) -> list[Campaign]:
         """Campaign folders whose status is ``status`` (and type ``campaign_type``), oldest first
-        (folder ``date_imported``, then number), at most ``limit``.
+        (folder ``date_imported``, then number), at most ``limit``. With ``invalid`` a list, a
+        campaign folder whose metadata is unusable (no name…) is described there and skipped
+        instead of failing the whole search.
 
         Search hits that are not folders, or folders without a campaign number, are not campaigns
         and are left out; a campaign folder without name or status raises :class:`InvalidData`.
@@ -140,7 +142,7 @@ class OtmmClient:
         conditions = [_condition(f.status, status)]
         if campaign_type is not None:
             conditions.append(_condition(f.type, campaign_type))
-        campaigns = [c for c in self._search_campaigns(conditions)
+        campaigns = [c for c in self._search_campaigns(conditions, invalid)
                      if c.status == status and (campaign_type is None or c.type == campaign_type)]
         campaigns.sort(key=_age_key)
         return campaigns if limit is None else campaigns[:max(0, limit)]
@@ -289,7 +291,8 @@ class OtmmClient:
                    what="connection test").close()
 
     # -- internals --------------------------------------------------------------------------
-    def _search_campaigns(self, conditions: list[dict[str, Any]]) -> Iterator[Campaign]:
+    def _search_campaigns(self, conditions: list[dict[str, Any]],
+                          invalid: list[str] | None = None) -> Iterator[Campaign]:
         seen: set[str] = set()
         number_field = self.fields.campaign.number
         for item in self._search(conditions):
@@ -303,7 +306,14 @@ class OtmmClient:
                 item = self._folder(folder_id)
             if flatten_metadata(_elements(item)).get(number_field) in (None, ""):
                 continue  # a folder, but not a campaign folder
-            yield self._campaign(item)
+            try:
+                campaign = self._campaign(item)
+            except InvalidData as exc:
+                if invalid is None:
+                    raise
+                invalid.append(str(exc))
+                continue
+            yield campaign
 
     def _search(self, conditions: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         """Every hit of a folder/asset metadata search, page by page (``after`` += ``hit_count``)."""

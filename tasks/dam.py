@@ -20,7 +20,10 @@ def find_campaigns(dam: DamCredentials, status: str, campaign_type: str | None =
     """
     logger = get_run_logger()
     client = dam.get_client()
-    campaigns = client.find_campaigns(status, campaign_type=campaign_type)
+    invalid: list[str] = []
+    campaigns = client.find_campaigns(status, campaign_type=campaign_type, invalid=invalid)
+    for problem in invalid:  # one bad campaign folder must not stop the others
+        logger.error("Skipped: %s. Fix it in the DAM; the next run takes the campaign.", problem)
     if campaign_number:
         campaigns = [c for c in campaigns if c.number == campaign_number]
         if not campaigns:

@@ -74,7 +74,8 @@ class _MultipartSink:
         self._field, self._value = bytearray(), bytearray()
 
     def on_headers_finished(self) -> None:
-        _, params = parse_options_header(self._headers.get("content-disposition", ""))
+        # bytes, not str: a str is encoded as latin-1 and a non-Latin file name would break it
+        _, params = parse_options_header(self._headers.get("content-disposition", "").encode("utf-8"))
         name = params.get(b"name", b"").decode("utf-8", "replace")
         if name == "attributes":
             self._part, self._attributes = "attributes", bytearray()

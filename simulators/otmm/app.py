@@ -120,6 +120,7 @@ def content_type_of(mime_type: str) -> str:
 
 def content_disposition(kind: str, file_name: str) -> str:
     ascii_name = file_name.encode("ascii", "replace").decode().replace('"', "_").replace("\\", "_")
+    ascii_name = "".join(ch if 32 <= ord(ch) < 127 else "_" for ch in ascii_name)  # no CR/LF/NUL in a header
     return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(file_name, safe='')}"
 
 
