@@ -73,6 +73,7 @@ class HashingReader:
     def __init__(self, chunks: Iterator[bytes], expected_size: int | None = None) -> None:
         self._chunks = chunks
         self._buffer = b""
+        self._offset = 0
         self._done = False
         self.expected_size = expected_size
         self.bytes_read = 0
@@ -87,16 +88,20 @@ class HashingReader:
 
     def read(self, size: int | None = -1) -> bytes:
         if size is None or size < 0:
-            parts = [self._buffer]
-            self._buffer = b""
+            parts = [self._buffer[self._offset:]]
+            self._buffer, self._offset = b"", 0
             while (chunk := self._next_chunk()) is not None:
                 parts.append(chunk)
             return self._account(b"".join(parts))
-        while len(self._buffer) < size and not self._done:
+        # The SDK asks for 64 KiB at a time out of 1 MiB DAM chunks: hand out slices of the
+        # current chunk (an offset, not a copy of the rest of it on every read).
+        while len(self._buffer) - self._offset < size and not self._done:
             chunk = self._next_chunk()
             if chunk is not None:
-                self._buffer += chunk
-        out, self._buffer = self._buffer[:size], self._buffer[size:]
+                self._buffer = self._buffer[self._offset:] + chunk if self._offset < len(self._buffer) else chunk
+                self._offset = 0
+        out = self._buffer[self._offset:self._offset + size]
+        self._offset += len(out)
         return self._account(out)
 
     def _next_chunk(self) -> bytes | None:
