@@ -115,9 +115,8 @@ def _plain_args(env: BenchEnvironment, key: str, concurrency: int) -> dict[str, 
 
 
 def _flow_args(env: BenchEnvironment, key: str, concurrency: int) -> dict[str, Any]:
-    campaign = env.campaigns[NUMBERS[key]]
     return {"campaign_number": NUMBERS[key], "concurrency": concurrency,
-            "box_root_folder_id": env.new_box_folder(f"bench-{key}"), "expect_tasks": len(campaign["assets"])}
+            "box_root_folder_id": env.new_box_folder(f"bench-{key}")}
 
 
 def measure(env: BenchEnvironment, label: str, mode: str, worker_args: dict[str, Any]) -> dict[str, Any]:
@@ -140,7 +139,7 @@ def measure(env: BenchEnvironment, label: str, mode: str, worker_args: dict[str,
     return result
 
 
-_ID_SEGMENT = re.compile(r"/(?=[^/]*\d)[^/]{6,}")
+_ID_SEGMENT = re.compile(r"/(?:\d+|(?=[^/]*\d)[^/]{6,})(?=/|$)")
 
 
 def _request_kinds(entries: list[dict[str, Any]]) -> dict[str, int]:
@@ -216,25 +215,26 @@ def summarise(results: dict[str, Any], args: argparse.Namespace, size: int) -> d
                  **{k: _per_asset(v, n) for k, v in flow["cpu_parts_s"].items()}},
     }
     out["flow_gap_ms_per_asset"] = _per_asset(flow["wall_s"] - raw["wall_s"], n)
-    # Wall time inside each task (threads wait on these one after the other).
-    phase = _timer(flow, "flow.transfer_phase")
-    body = _timer(flow, "task.transfer_asset_body")
-    task_runs = flow.get("task_runs", {}).get("by_task", {}).get("transfer-asset", {})
+    # Wall time per asset inside the flow process (a lane's thread waits on these one after the other).
+    phase = _timer(flow, "flow.transfer_phase") or flow["wall_s"]
+    runs = flow.get("task_runs", {})
     out["flow_wall_breakdown_s"] = {
         "flow_total": round(flow["wall_s"], 3),
         "before_and_after_transfers": round(flow["wall_s"] - phase, 3),
         "transfer_phase": round(phase, 3),
         "raw_total": round(raw["wall_s"], 3),
     }
-    out["per_task_wall_ms"] = {
-        "task_run_in_prefect_api": round(1000 * task_runs.get("run_s", 0) / max(task_runs.get("finished", 0), 1), 1),
-        "task_body": _per_asset(body, n),
+    out["per_asset_wall_ms"] = {
+        "asset_body": _per_asset(_timer(flow, "asset.body"), n),
         "stream_dam_to_box": _per_asset(_timer(flow, "stream.stream_dam_to_box"), n),
         "db_calls": _per_asset(_category(flow, "db"), n),
         "box_calls_besides_upload": _per_asset(_category(flow, "box") - _timer(flow, "box.upload_stream"), n),
         "block_get_client": _per_asset(_timer(flow, "blocks.get_client"), n),
         "raw_stream_dam_to_box": _per_asset(_timer(raw, "stream.stream_dam_to_box"), n),
     }
+    out["flow_task_runs"] = {task: {"count": v["count"], "mean_s": round(v["run_s"] / max(v["finished"], 1), 3)}
+                             for task, v in runs.get("by_task", {}).items()}
+    out["flow_log_lines_per_asset"] = round(sum(runs.get("log_lines", {}).values()) / n, 2)
     out["requests_per_asset"] = {
         label: {name: round(sum(results[label]["requests"][name].values()) / n, 2) for name in ("otmm", "box")}
         for label in ("baseline", "raw", "flow") if label in results
@@ -294,11 +294,22 @@ def print_table(results: dict[str, Any], summary: dict[str, Any], args: argparse
           f"minus DB calls, plus Prefect server); DB ≈ {summary['db_overhead_ms_per_asset']} CPU ms/asset "
           "(DB calls in the flow process plus PostgreSQL)")
     print("flow wall time (s): " + ", ".join(f"{k} {v}" for k, v in summary["flow_wall_breakdown_s"].items()))
-    print("per transfer task, wall ms: " + ", ".join(f"{k} {v}" for k, v in summary["per_task_wall_ms"].items()))
+    print("per asset in the flow, wall ms: " + ", ".join(f"{k} {v}" for k, v in summary["per_asset_wall_ms"].items()))
+    print("task runs (count, mean s): " + ", ".join(f"{k} {v['count']}/{v['mean_s']}"
+                                                    for k, v in summary["flow_task_runs"].items())
+          + f"; log lines sent to the Prefect API per asset: {summary['flow_log_lines_per_asset']}")
     for label in ("raw", "flow"):
         kinds = results[label]["requests"]
         print(f"requests in {label}: " + "; ".join(f"{name}: " + ", ".join(f"{k} ×{v}" for k, v in kinds[name].items())
                                                      for name in ("otmm", "box")))
+    if "a2_to_a3" in results:
+        a2 = results["a2_to_a3"]
+        print("a2-to-a3 CPU ms per file by part: process " + f"{1000 * a2['cpu_s'] / n:.1f}  " + "  ".join(
+            f"{k} {1000 * v / n:.1f}" for k, v in a2["cpu_parts_s"].items()))
+        print("a2-to-a3 requests: " + "; ".join(f"{name}: " + ", ".join(f"{k} ×{v}" for k, v in a2["requests"][name].items())
+                                               for name in ("otmm", "box")))
+        print("calls timed in the a2-to-a3 process (calls, wall s, CPU s): " + "; ".join(
+            f"{k} {v['calls']}/{v['wall_s']:.2f}/{v['cpu_s']:.2f}" for k, v in a2.get("timers", {}).items()))
     flow_timers = results["flow"].get("timers", {})
     print("calls timed in the flow process (calls, wall s, CPU s): " + "; ".join(
         f"{k} {v['calls']}/{v['wall_s']:.2f}/{v['cpu_s']:.2f}" for k, v in flow_timers.items()))

@@ -23,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -177,8 +178,13 @@ def run_a1_to_a2(args: dict[str, Any]) -> dict[str, Any]:
     from flows.a1_to_a2 import a1_to_a2
 
     tasks.transfer.stream_dam_to_box = TIMERS.wrap("stream", "stream_dam_to_box", tasks.transfer.stream_dam_to_box)
-    tasks.transfer.transfer_asset.fn = TIMERS.wrap("task", "transfer_asset_body", tasks.transfer.transfer_asset.fn)
-    pipeline._transfer_all = TIMERS.wrap("flow", "transfer_phase", pipeline._transfer_all)
+    # The per-asset body: a plain function called by the lane tasks, or the per-asset task's fn.
+    if hasattr(tasks.transfer, "copy_asset"):
+        tasks.transfer.copy_asset = TIMERS.wrap("asset", "body", tasks.transfer.copy_asset)
+    elif hasattr(tasks.transfer, "transfer_asset"):
+        tasks.transfer.transfer_asset.fn = TIMERS.wrap("asset", "body", tasks.transfer.transfer_asset.fn)
+    if hasattr(pipeline, "_transfer_all"):
+        pipeline._transfer_all = TIMERS.wrap("flow", "transfer_phase", pipeline._transfer_all)
     started = time.perf_counter()
     state = a1_to_a2(campaign_number=args["campaign_number"], max_campaigns=1,
                      max_concurrent_transfers=args["concurrency"], box_root_folder_id=args["box_root_folder_id"],
@@ -187,8 +193,7 @@ def run_a1_to_a2(args: dict[str, Any]) -> dict[str, Any]:
     data = _state_data(state)
     campaigns = data.get("campaigns", []) if isinstance(data, dict) else []
     return {"wall_s": wall, "state": state.name, "message": state.message, "campaigns": campaigns,
-            "assets": sum(c.get("assets", 0) for c in campaigns), "task_runs": _task_runs(state,
-                                                                                             args.get("expect_tasks"))}
+            "assets": sum(c.get("assets", 0) for c in campaigns), "task_runs": _task_runs(state)}
 
 
 def run_a2_to_a3(args: dict[str, Any]) -> dict[str, Any]:
@@ -202,7 +207,7 @@ def run_a2_to_a3(args: dict[str, Any]) -> dict[str, Any]:
     data = _state_data(state)
     return {"wall_s": wall, "state": state.name, "message": state.message,
             "summary": {k: v for k, v in data.items() if k != "files"} if isinstance(data, dict) else None,
-            "task_runs": _task_runs(state, None)}
+            "task_runs": _task_runs(state)}
 
 
 def _state_data(state: Any) -> Any:  # noqa: ANN401
@@ -212,7 +217,7 @@ def _state_data(state: Any) -> Any:  # noqa: ANN401
         return None
 
 
-def _task_runs(state: Any, expect: int | None) -> dict[str, Any]:  # noqa: ANN401
+def _task_runs(state: Any) -> dict[str, Any]:  # noqa: ANN401
     """Task runs of the flow run as the Prefect API stored them (durations by task name)."""
     from prefect import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
@@ -221,6 +226,7 @@ def _task_runs(state: Any, expect: int | None) -> dict[str, Any]:  # noqa: ANN40
     runs: list[Any] = []
     with get_client(sync_client=True) as client:
         deadline = time.monotonic() + 30  # task-run states reach the API as events, a little later
+        previous = -1
         while True:
             runs = []
             while True:  # the API hands out at most 200 per page
@@ -230,11 +236,13 @@ def _task_runs(state: Any, expect: int | None) -> dict[str, Any]:  # noqa: ANN40
                 if len(page) < 200:
                     break
             finished = [r for r in runs if r.end_time is not None]
-            if (expect is None or len(finished) >= expect) and len(finished) == len(runs) or \
-                    time.monotonic() > deadline:
+            stable = len(runs) == previous and len(finished) == len(runs)
+            if stable or time.monotonic() > deadline:
                 break
+            previous = len(runs)
             time.sleep(0.5)
         flow_run = client.read_flow_run(flow_run_id)
+        logs = _count_logs(client, flow_run_id)
     by_task: dict[str, dict[str, float]] = {}
     for run in runs:
         task = run.task_key.rsplit("-", 1)[0].replace("_", "-") if run.task_key else run.name
@@ -244,7 +252,24 @@ def _task_runs(state: Any, expect: int | None) -> dict[str, Any]:  # noqa: ANN40
             entry["finished"] += 1
             entry["run_s"] += (run.end_time - run.start_time).total_seconds()
     return {"flow_run_id": str(flow_run_id), "flow_run_s": flow_run.total_run_time.total_seconds(),
-            "by_task": by_task}
+            "by_task": by_task, "log_lines": logs}
+
+
+def _count_logs(client: Any, flow_run_id: Any) -> dict[str, int]:  # noqa: ANN401
+    """Log lines the run shipped to the Prefect API, by level name."""
+    import logging
+
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    levels: Counter[str] = Counter()
+    offset = 0
+    while True:
+        page = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])),
+                                limit=200, offset=offset)
+        levels.update(logging.getLevelName(log.level) for log in page)
+        offset += len(page)
+        if len(page) < 200:
+            return dict(levels)
 
 
 MODES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
