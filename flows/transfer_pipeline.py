@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from prefect import Flow, flow, get_run_logger
 from prefect.artifacts import create_progress_artifact, create_table_artifact
+from prefect.futures import PrefectFuture
 from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
@@ -135,6 +136,7 @@ def run_transfer_workflow(
     results: dict[str, CampaignResult] = {}
     jobs: list[AssetJob] = []
     skipped: dict[str, list[AssetResult]] = {}
+    folders: dict[str, tuple[list[DamAsset], PrefectFuture]] = {}
     for campaign in campaigns:
         listing = listings[campaign.folder_id]
         listing.wait()
@@ -148,14 +150,18 @@ def run_transfer_workflow(
                         outcome=AssetOutcome.SKIPPED, size=a.size, details=details(a))
             for a in assets if not selected(a)
         ]
-        if not chosen:
+        if chosen:  # a campaign with nothing to send gets no Box folder
+            folders[campaign.folder_id] = (chosen, ensure_box_folder.submit(box, box_root_folder_id,
+                                                                            workflow.box_folder_name(campaign)))
+    for campaign in campaigns:  # the campaigns' folders were prepared in parallel
+        if campaign.folder_id not in folders:
             continue
-        folder_path = workflow.box_folder_name(campaign)
-        folder = ensure_box_folder(box, box_root_folder_id, folder_path, return_state=True)
-        if folder.is_failed():
-            results[campaign.folder_id] = _campaign_error(campaign, folder.message)
+        chosen, folder = folders[campaign.folder_id]
+        folder.wait()
+        if not folder.state.is_completed():
+            results[campaign.folder_id] = _campaign_error(campaign, folder.state.message)
             continue
-        box_folder_id = folder.result()
+        box_folder_id, folder_path = folder.result(), workflow.box_folder_name(campaign)
         results[campaign.folder_id] = CampaignResult(campaign=campaign, outcome=CampaignOutcome.PARTIAL,
                                                      box_folder_id=box_folder_id, status_before=campaign.status,
                                                      status_after=campaign.status)
