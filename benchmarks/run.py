@@ -52,6 +52,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--skip-baseline", action="store_true", help="Do not run the sequential baseline.")
     parser.add_argument("--skip-a2-to-a3", action="store_true", help="Do not run a2-to-a3.")
     parser.add_argument("--keep-logs", type=Path, help="Copy the parts' logs here before cleaning up.")
+    parser.add_argument("--results", type=Path, help="Also write every raw measurement here (JSON).")
     return parser.parse_args(argv)
 
 
@@ -96,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
             shutil.copytree(env.workdir / "logs", args.keep_logs, dirs_exist_ok=True)
         env.stop()
     summary = summarise(results, args, size)
+    if args.results:
+        args.results.write_text(json.dumps({"summary": summary, "results": results}, indent=1, default=str))
     print_table(results, summary, args)
     summary["bench_wall_s"] = round(time.monotonic() - started, 1)
     print(json.dumps(summary), flush=True)
