@@ -1,5 +1,5 @@
 """Crash and resume: the flow process is SIGKILLed at seeded random points of A1→A2 and of
-A2→A3 (22 kill points in all), then the flow is run again until it completes.
+A2→A3 (20 in all, plus 3 named points of A2→A3), then the flow is run again until it completes.
 
 Each kill point is the k-th request the flow process makes to the DAM or Box (k and the
 moment — before the simulator handles that request, or right after it answered — drawn from
@@ -24,6 +24,7 @@ import pytest
 
 from tests.reliability.worlds import (
     Child,
+    FlowForks,
     World,
     arm_kill,
     close_world,
@@ -37,7 +38,7 @@ from tests.reliability.worlds import (
 
 pytestmark = pytest.mark.prefect
 
-KILL_POINTS_PER_FLOW = 11
+KILL_POINTS_PER_FLOW = 10
 SEED = 20260601
 
 
@@ -65,16 +66,15 @@ def test_sigkill_at_seeded_points_then_rerun_converges_to_a_clean_run(shared, fl
     points = sorted(rng.sample(range(1, total), KILL_POINTS_PER_FLOW))
     phases = [rng.choice(("request", "response")) for _ in points]
     killed, reruns = 0, []
-    upcoming = Child(tmp_path / "child-0.log")
+    forks = FlowForks(tmp_path / "flow-processes.log")
     for i, (k, phase) in enumerate(zip(points, phases, strict=True)):
-        child, upcoming = upcoming, (Child(tmp_path / f"child-{i + 1}.log") if i + 1 < len(points) else None)
         world = make_world(shared, f"kill-{i}")
         try:
             seed_world(world)
-            armed = arm_kill(world, child, k, phase)
-            child.go(flow, folder(world))
-            code = child.wait()
-            assert armed["killed"] and code == -signal.SIGKILL, (k, phase, code, child.log.name)
+            armed = arm_kill(world, forks, k, phase)
+            forks.go(flow, folder(world))
+            code = forks.wait()
+            assert armed["killed"] and code == -signal.SIGKILL, (k, phase, code, forks.log.name)
             killed += 1
             disarm(world, armed)
             runs = [run_in_process(flow, world)]
@@ -85,10 +85,8 @@ def test_sigkill_at_seeded_points_then_rerun_converges_to_a_clean_run(shared, fl
             assert snapshot(world) == reference, (k, phase)
             assert world.violations == [], (k, phase, world.violations)
         finally:
-            child.kill()
             close_world(shared, world)
-    if upcoming is not None:
-        upcoming.kill()
+    forks.close()
     print(f"{flow}: {killed} kill points {list(zip(points, phases, strict=True))}, reruns needed {reruns}")
     assert killed == KILL_POINTS_PER_FLOW
 

@@ -77,6 +77,85 @@ class Child:
             self.proc.wait()
 
 
+    def sigkill(self) -> None:
+        os.kill(self.proc.pid, signal.SIGKILL)
+
+
+FORK_SERVER = r"""
+import json, os, sys, threading
+from flows.a1_to_a2 import a1_to_a2
+from flows.a2_to_a3 import a2_to_a3
+print("ready", flush=True)
+for line in sys.stdin:
+    job = json.loads(line)
+    assert threading.active_count() == 1, threading.enumerate()  # fork only a thread-free process
+    pid = os.fork()
+    if pid == 0:
+        try:
+            if job["flow"] == "a1_to_a2":
+                a1_to_a2(box_root_folder_id=job["folder"], return_state=True)
+            else:
+                a2_to_a3(agency_folder_id=job["folder"], return_state=True)
+        finally:
+            os._exit(0)
+    print(f"pid {pid}", flush=True)
+    _, status = os.waitpid(pid, 0)
+    print(f"exit {status}", flush=True)
+"""
+
+
+class FlowForks:
+    """One process imports Prefect and the flows once, then forks a fresh flow process per run
+    (a fork costs milliseconds where an import costs seconds); each run can be SIGKILLed."""
+
+    def __init__(self, log: Path) -> None:
+        import prefect.settings
+
+        env = {**os.environ, "PREFECT_API_URL": prefect.settings.PREFECT_API_URL.value(),
+               "PYTHONPATH": str(ROOT), "PREFECT_LOGGING_LEVEL": "WARNING"}
+        self.log = log.open("w")
+        self.server = subprocess.Popen([sys.executable, "-c", FORK_SERVER], cwd=ROOT, env=env, stdin=subprocess.PIPE,
+                                       stdout=subprocess.PIPE, stderr=self.log, text=True)
+        self.pid: int | None = None
+        self._pid_known = threading.Event()
+        self._ready = False
+
+    def go(self, flow: str, folder: str) -> None:
+        if not self._ready:
+            assert self.server.stdout.readline().strip() == "ready", self.log.name
+            self._ready = True
+        self.pid = None
+        self._pid_known.clear()
+        self.server.stdin.write(json.dumps({"flow": flow, "folder": folder}) + "\n")
+        self.server.stdin.flush()
+        line = self.server.stdout.readline().split()
+        assert line and line[0] == "pid", (line, self.log.name)
+        self.pid = int(line[1])
+        self._pid_known.set()
+
+    def wait(self, timeout: float = 120) -> int:
+        """The run's exit: ``-signal`` when it was killed (like ``Popen.returncode``)."""
+        line = self.server.stdout.readline().split()
+        assert line and line[0] == "exit", (line, self.log.name)
+        status = int(line[1])
+        return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+
+    def sigkill(self) -> None:
+        # a request can arrive before the test has read the pid: wait for it (milliseconds)
+        assert self._pid_known.wait(10), "the fork server never reported the run's pid"
+        os.kill(self.pid, signal.SIGKILL)
+
+    def close(self) -> None:
+        if self.server.poll() is None:
+            self.server.stdin.close()
+            try:
+                self.server.wait(10)
+            except subprocess.TimeoutExpired:
+                self.server.kill()
+                self.server.wait()
+        self.log.close()
+
+
 @dataclass
 class World:
     """Fresh simulators and database for one kill point (the Prefect API and blocks' names are shared)."""
@@ -281,7 +360,7 @@ def arm_kill(world: World, child: Child, k: int, phase: str, method: str = "", p
                 entry["_n"] = state["count"]
             if entry.get("_n") != k or when != phase:
                 return
-            os.kill(child.proc.pid, signal.SIGKILL)
+            child.sigkill()
             state["killed"] = True
         if when == "request":
             raise ConnectionAbortedError("the flow process was killed before this request was handled")
