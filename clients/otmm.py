@@ -38,7 +38,7 @@ from clients.otmm_auth import (
     load_pfx,
     parse_retry_after,
 )
-from domain.campaigns import Campaign, DamAsset
+from domain.campaigns import Campaign, DamAsset, InvalidCampaign
 from domain.dam_metadata import FIELD_TYPE, flatten_metadata
 from domain.fields import DamFields, load_dam_fields
 
@@ -129,7 +129,7 @@ class OtmmClient:
 
     # -- campaigns --------------------------------------------------------------------------
     def find_campaigns(self, status: str, campaign_type: str | None = None, limit: int | None = None,
-                       invalid: list[str] | None = None) -> list[Campaign]:
+                       invalid: list[InvalidCampaign] | None = None) -> list[Campaign]:
         """Campaign folders whose status is ``status`` (and type ``campaign_type``), oldest first
         (folder ``date_imported``, then number), at most ``limit``. With ``invalid`` a list, a
         campaign folder whose metadata is unusable (no name…) is described there and skipped
@@ -292,7 +292,7 @@ class OtmmClient:
 
     # -- internals --------------------------------------------------------------------------
     def _search_campaigns(self, conditions: list[dict[str, Any]],
-                          invalid: list[str] | None = None) -> Iterator[Campaign]:
+                          invalid: list[InvalidCampaign] | None = None) -> Iterator[Campaign]:
         seen: set[str] = set()
         number_field = self.fields.campaign.number
         for item in self._search(conditions):
@@ -311,7 +311,8 @@ class OtmmClient:
             except InvalidData as exc:
                 if invalid is None:
                     raise
-                invalid.append(str(exc))
+                number = flatten_metadata(_elements(item)).get(number_field)
+                invalid.append(InvalidCampaign(folder_id=folder_id, number=str(number), problem=str(exc)))
                 continue
             yield campaign
 

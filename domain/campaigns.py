@@ -40,6 +40,21 @@ class Campaign(BaseModel):
         return f"{self.number}-{self.name}"
 
 
+class InvalidCampaign(BaseModel):
+    """A campaign folder the DAM describes unusably (no name, no status…): reported, not processed."""
+
+    folder_id: str
+    number: str
+    problem: str
+
+
+class CampaignSearch(BaseModel):
+    """The campaigns a search found, and the campaign folders it had to leave out."""
+
+    campaigns: list[Campaign] = Field(default_factory=list)
+    invalid: list[InvalidCampaign] = Field(default_factory=list)
+
+
 # A flattened metadata value: str / int / None for scalar and domain fields (domain → code),
 # a list for table fields.
 MetadataValue = Any

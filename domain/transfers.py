@@ -62,6 +62,7 @@ class CampaignOutcome(StrEnum):
     PARTIAL = "partial"  # some assets failed, status unchanged
     NO_ASSETS = "no_assets"  # nothing to transfer, status unchanged
     ERROR = "error"  # the campaign could not be processed at all
+    IN_PROGRESS = "in_progress"  # another run of the workflow is working on it right now
 
 
 class AssetJob(BaseModel):
@@ -101,27 +102,10 @@ class AssetResult(BaseModel):
                    outcome=AssetOutcome.FAILED, size=job.asset.size, error=error, details=job.details)
 
 
-# What one asset costs besides its bytes (a download and an upload round trip, bookkeeping),
-# expressed in bytes, when the run's assets are shared out between its transfer lanes.
-PER_ASSET_WEIGHT_BYTES = 1_000_000
-
-
-def plan_lanes(jobs: list[AssetJob], lanes: int) -> list[list[AssetJob]]:
-    """Share ``jobs`` out into at most ``lanes`` lists of about equal work.
-
-    Largest asset first, each to the lane with the least work so far (so one big video does
-    not end up behind a queue of images); within a lane, assets keep the campaign order.
-    """
-    if lanes < 1:
-        raise ValueError("at least one lane")
-    order = {id(job): i for i, job in enumerate(jobs)}
-    shares: list[list[AssetJob]] = [[] for _ in range(min(lanes, len(jobs)))]
-    load = [0] * len(shares)
-    for job in sorted(jobs, key=lambda j: j.asset.size, reverse=True):
-        lightest = load.index(min(load))
-        shares[lightest].append(job)
-        load[lightest] += job.asset.size + PER_ASSET_WEIGHT_BYTES
-    return [sorted(share, key=lambda j: order[id(j)]) for share in shares]
+def transfer_order(jobs: list[AssetJob]) -> list[AssetJob]:
+    """The order in which a run's lanes take its assets: largest first (so one big video does
+    not start last and hold up the end of the run), campaign order among equal sizes."""
+    return sorted(jobs, key=lambda j: j.asset.size, reverse=True)
 
 
 class CampaignResult(BaseModel):
@@ -159,6 +143,7 @@ class RunSummary(BaseModel):
     campaigns_partial: int
     campaigns_no_assets: int
     campaigns_error: int
+    campaigns_in_progress: int = 0
     assets_succeeded: int
     assets_failed: int
     assets_skipped: int
@@ -175,6 +160,7 @@ class RunSummary(BaseModel):
             campaigns_partial=count(CampaignOutcome.PARTIAL),
             campaigns_no_assets=count(CampaignOutcome.NO_ASSETS),
             campaigns_error=count(CampaignOutcome.ERROR),
+            campaigns_in_progress=count(CampaignOutcome.IN_PROGRESS),
             assets_succeeded=sum(1 for a in assets if a.succeeded),
             assets_failed=sum(1 for a in assets if a.outcome == AssetOutcome.FAILED),
             assets_skipped=sum(1 for a in assets if a.outcome == AssetOutcome.SKIPPED),
@@ -189,6 +175,8 @@ class RunSummary(BaseModel):
         return (
             f"{self.workflow}: {self.campaigns_found} campaign(s) found, {self.campaigns_completed} completed, "
             f"{self.campaigns_partial} partial, {self.campaigns_no_assets} without assets, "
-            f"{self.campaigns_error} in error; assets: {self.assets_succeeded} succeeded, "
+            f"{self.campaigns_error} in error"
+            + (f", {self.campaigns_in_progress} left to another run" if self.campaigns_in_progress else "")
+            + f"; assets: {self.assets_succeeded} succeeded, "
             f"{self.assets_failed} failed, {self.assets_skipped} skipped"
         )

@@ -8,12 +8,13 @@ summary message.
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+
 from prefect import Flow, flow, get_run_logger
 from prefect.artifacts import create_progress_artifact, create_table_artifact
 from prefect.futures import PrefectFuture
 from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
-from prefect.utilities.annotations import quote
 
 from blocks.box import BoxCredentials
 from blocks.dam import DamCredentials
@@ -33,12 +34,11 @@ from domain.transfers import (
     RunSummary,
     TransferWorkflow,
     campaign_outcome,
-    plan_lanes,
 )
 from tasks.box import ensure_box_folder
-from tasks.dam import find_campaigns, list_campaign_assets, set_campaign_status
+from tasks.dam import list_campaign_assets, search_campaigns, set_campaign_status
 from tasks.notify import email_on_failure, send_emails
-from tasks.transfer import transfer_assets
+from tasks.transfer import share_out, transfer_assets
 from tasks.webhook import send_status_webhook
 
 # How much the DAM and Box may be asked at once by one run (the flows' task runners allow more).
@@ -119,97 +119,115 @@ def run_transfer_workflow(
     tracking.get_client()  # fail fast (and migrate) before touching the DAM or Box
 
     # 1. Campaigns in the starting status, oldest first, bounded per run.
-    campaigns = find_campaigns(dam, workflow.from_status, campaign_type=workflow.campaign_type,
-                               campaign_number=campaign_number, limit=max_campaigns)
+    search = search_campaigns(dam, workflow.from_status, campaign_type=workflow.campaign_type,
+                              campaign_number=campaign_number, limit=max_campaigns)
+    campaigns = search.campaigns
+    unusable = [_campaign_error(Campaign(folder_id=i.folder_id, number=i.number, name="", status=workflow.from_status),
+                                i.problem) for i in search.invalid]
 
-    # 2. Walk each campaign's folder; prepare its Box folder.
-    fields = load_dam_fields()
-    folder_name = getattr(fields.campaign.folders, workflow.source_folder)
+    # Each campaign is claimed for this run (a lock in the tracking database, dropped if the
+    # process dies): a campaign another run of this workflow is working on is left to it.
+    with ExitStack() as claims:
+        db = tracking.get_client()
+        mine = [c for c in campaigns if claims.enter_context(db.claim(f"{workflow.name}:{c.folder_id}"))]
+        busy = {c.folder_id: CampaignResult(campaign=c, outcome=CampaignOutcome.IN_PROGRESS,
+                                            status_before=c.status, status_after=c.status)
+                for c in campaigns if c not in mine}
+        if busy:
+            logger.warning("Left to the run already working on them: %s",
+                           ", ".join(r.campaign.number for r in busy.values()))
+        campaigns_found, campaigns = campaigns, mine
 
-    def selected(asset: DamAsset) -> bool:
-        return not workflow.only_rejected or is_rejected(asset, fields.rejection)
+        # 2. Walk each campaign's folder; prepare its Box folder.
+        fields = load_dam_fields()
+        folder_name = getattr(fields.campaign.folders, workflow.source_folder)
 
-    def details(asset: DamAsset) -> dict[str, str]:
-        return rejection_details(asset, fields.rejection) if workflow.only_rejected else {}
+        def selected(asset: DamAsset) -> bool:
+            return not workflow.only_rejected or is_rejected(asset, fields.rejection)
 
-    listings = {c.folder_id: list_campaign_assets.submit(dam, c, folder_name) for c in campaigns}
-    results: dict[str, CampaignResult] = {}
-    jobs: list[AssetJob] = []
-    skipped: dict[str, list[AssetResult]] = {}
-    folders: dict[str, tuple[list[DamAsset], PrefectFuture]] = {}
-    for campaign in campaigns:
-        listing = listings[campaign.folder_id]
-        listing.wait()
-        if listing.state.is_failed():
-            results[campaign.folder_id] = _campaign_error(campaign, listing.state.message)
-            continue
-        assets: list[DamAsset] = listing.result()
-        chosen = [a for a in assets if selected(a)]
-        skipped[campaign.folder_id] = [
-            AssetResult(campaign_number=campaign.number, dam_path=a.dam_path, dam_asset_id=a.asset_id,
-                        outcome=AssetOutcome.SKIPPED, size=a.size, details=details(a))
-            for a in assets if not selected(a)
-        ]
-        if chosen:  # a campaign with nothing to send gets no Box folder
-            folders[campaign.folder_id] = (chosen, ensure_box_folder.submit(box, box_root_folder_id,
-                                                                            workflow.box_folder_name(campaign)))
-    for campaign in campaigns:  # the campaigns' folders were prepared in parallel
-        if campaign.folder_id not in folders:
-            continue
-        chosen, folder = folders[campaign.folder_id]
-        folder.wait()
-        if not folder.state.is_completed():
-            results[campaign.folder_id] = _campaign_error(campaign, folder.state.message)
-            continue
-        box_folder_id, folder_path = folder.result(), workflow.box_folder_name(campaign)
-        results[campaign.folder_id] = CampaignResult(campaign=campaign, outcome=CampaignOutcome.PARTIAL,
-                                                     box_folder_id=box_folder_id, status_before=campaign.status,
-                                                     status_after=campaign.status)
-        jobs += [AssetJob(workflow=workflow.name, campaign=campaign, asset=a, box_folder_id=box_folder_id,
-                          box_folder_path=folder_path, campaign_id_column=workflow.campaign_id_column,
-                          reuse_tracking_ids=workflow.reuse_tracking_ids, details=details(a))
-                 for a in chosen]
+        def details(asset: DamAsset) -> dict[str, str]:
+            return rejection_details(asset, fields.rejection) if workflow.only_rejected else {}
 
-    # 3. Copy every selected asset, at most max_concurrent_transfers at a time.
-    logger.info("Transferring %d asset(s) of %d campaign(s), %d at a time",
-                len(jobs), len(campaigns), max_concurrent_transfers)
-    asset_results = _transfer_all(jobs, dam, box, tracking, max_concurrent_transfers, workflow)
+        listings = {c.folder_id: list_campaign_assets.submit(dam, c, folder_name) for c in campaigns}
+        results: dict[str, CampaignResult] = {}
+        jobs: list[AssetJob] = []
+        skipped: dict[str, list[AssetResult]] = {}
+        folders: dict[str, tuple[list[DamAsset], PrefectFuture]] = {}
+        for campaign in campaigns:
+            listing = listings[campaign.folder_id]
+            listing.wait()
+            if listing.state.is_failed():
+                results[campaign.folder_id] = _campaign_error(campaign, listing.state.message)
+                continue
+            assets: list[DamAsset] = listing.result()
+            chosen = [a for a in assets if selected(a)]
+            skipped[campaign.folder_id] = [
+                AssetResult(campaign_number=campaign.number, dam_path=a.dam_path, dam_asset_id=a.asset_id,
+                            outcome=AssetOutcome.SKIPPED, size=a.size, details=details(a))
+                for a in assets if not selected(a)
+            ]
+            if chosen:  # a campaign with nothing to send gets no Box folder
+                folders[campaign.folder_id] = (chosen, ensure_box_folder.submit(box, box_root_folder_id,
+                                                                                workflow.box_folder_name(campaign)))
+        for campaign in campaigns:  # the campaigns' folders were prepared in parallel
+            if campaign.folder_id not in folders:
+                continue
+            chosen, folder = folders[campaign.folder_id]
+            folder.wait()
+            if not folder.state.is_completed():
+                results[campaign.folder_id] = _campaign_error(campaign, folder.state.message)
+                continue
+            box_folder_id, folder_path = folder.result(), workflow.box_folder_name(campaign)
+            results[campaign.folder_id] = CampaignResult(campaign=campaign, outcome=CampaignOutcome.PARTIAL,
+                                                         box_folder_id=box_folder_id, status_before=campaign.status,
+                                                         status_after=campaign.status)
+            jobs += [AssetJob(workflow=workflow.name, campaign=campaign, asset=a, box_folder_id=box_folder_id,
+                              box_folder_path=folder_path, campaign_id_column=workflow.campaign_id_column,
+                              reuse_tracking_ids=workflow.reuse_tracking_ids, details=details(a))
+                     for a in chosen]
 
-    # 4. Per campaign: status moves only when every asset succeeded.
-    for campaign in campaigns:
-        result = results.get(campaign.folder_id) or CampaignResult(
-            campaign=campaign, outcome=CampaignOutcome.NO_ASSETS, status_before=campaign.status,
-            status_after=campaign.status)
-        if result.outcome == CampaignOutcome.ERROR:
-            continue
-        result.assets = [r for r in asset_results if r.campaign_number == campaign.number]
-        result.assets += skipped.get(campaign.folder_id, [])
-        result.outcome = campaign_outcome(result.assets)
-        if result.outcome == CampaignOutcome.COMPLETE:
-            moved = set_campaign_status(dam, campaign, workflow.to_status, return_state=True)
-            if moved.is_failed():
-                result.outcome, result.error = CampaignOutcome.ERROR, f"status not changed: {moved.message}"
+        # 3. Copy every selected asset, at most max_concurrent_transfers at a time.
+        logger.info("Transferring %d asset(s) of %d campaign(s), %d at a time",
+                    len(jobs), len(campaigns), max_concurrent_transfers)
+        asset_results = _transfer_all(jobs, dam, box, tracking, max_concurrent_transfers, workflow)
+
+        # 4. Per campaign: status moves only when every asset succeeded.
+        for campaign in campaigns:
+            result = results.get(campaign.folder_id) or CampaignResult(
+                campaign=campaign, outcome=CampaignOutcome.NO_ASSETS, status_before=campaign.status,
+                status_after=campaign.status)
+            if result.outcome == CampaignOutcome.ERROR:
+                continue
+            result.assets = [r for r in asset_results if r.campaign_number == campaign.number]
+            result.assets += skipped.get(campaign.folder_id, [])
+            result.outcome = campaign_outcome(result.assets)
+            if result.outcome == CampaignOutcome.COMPLETE:
+                moved = set_campaign_status(dam, campaign, workflow.to_status, return_state=True)
+                if moved.is_failed():
+                    result.outcome, result.error = CampaignOutcome.ERROR, f"status not changed: {moved.message}"
+                else:
+                    result.status_after = workflow.to_status
+                    if webhook is not None:
+                        told = send_status_webhook(webhook, campaign, workflow.to_status, return_state=True)
+                        if told.is_failed():
+                            result.error = f"status moved to {workflow.to_status} but the status webhook failed: " \
+                                           f"{told.message}"
+            elif result.outcome == CampaignOutcome.NO_ASSETS:
+                logger.warning("Campaign %s has no assets to transfer; status stays %s", campaign.number, campaign.status)
             else:
-                result.status_after = workflow.to_status
-                if webhook is not None:
-                    told = send_status_webhook(webhook, campaign, workflow.to_status, return_state=True)
-                    if told.is_failed():
-                        result.error = f"status moved to {workflow.to_status} but the status webhook failed: " \
-                                       f"{told.message}"
-        elif result.outcome == CampaignOutcome.NO_ASSETS:
-            logger.warning("Campaign %s has no assets to transfer; status stays %s", campaign.number, campaign.status)
-        else:
-            logger.error("Campaign %s: %d of %d asset(s) failed; status stays %s", campaign.number,
-                         len(result.failed_assets), len(result.assets), campaign.status)
-        results[campaign.folder_id] = result
-    _record_failures(tracking, workflow, list(results.values()))
+                logger.error("Campaign %s: %d of %d asset(s) failed; status stays %s", campaign.number,
+                             len(result.failed_assets), len(result.assets), campaign.status)
+            results[campaign.folder_id] = result
+    _record_failures(tracking, workflow, list(results.values()) + unusable)
 
     # 5. What happened, for people (emails, artifact) and for the daily report (state message).
-    ordered = [results[c.folder_id] for c in campaigns]
+    results.update(busy)
+    ordered = [results[c.folder_id] for c in campaigns_found] + unusable
     from prefect.runtime import flow_run
 
     run_id = str(flow_run.id) if flow_run.id else None
-    unsent = send_emails(mail, [campaign_notification(workflow.name, r, run_id) for r in ordered])
+    unsent = send_emails(mail, [campaign_notification(workflow.name, r, run_id) for r in ordered
+                                if r.outcome != CampaignOutcome.IN_PROGRESS])  # the other run tells
     _publish_table(workflow, ordered)
     _publish_campaigns(workflow, ordered)
     summary = RunSummary.of(workflow.name, ordered)
@@ -224,22 +242,28 @@ def run_transfer_workflow(
 
 def _transfer_all(jobs: list[AssetJob], dam: DamCredentials, box: BoxCredentials, tracking: TrackingDatabaseBlock,
                   limit: int, workflow: TransferWorkflow) -> list[AssetResult]:
-    """Copy every job in ``limit`` parallel lanes; a progress bar artifact follows the assets."""
+    """Copy every job, ``limit`` lanes in parallel; a progress bar artifact follows the assets."""
     if not jobs:
         return []
     progress = create_progress_artifact(0.0, key=f"{workflow.name}-progress",
                                         description=f"{workflow.name}: assets copied in this run")
-    lanes = plan_lanes(jobs, limit)
-    futures = [(transfer_assets.submit(quote(lane), dam, box, tracking, lane=f"{i + 1}-of-{len(lanes)}",
-                                       progress_artifact_id=str(progress), total=len(jobs)), lane)
-               for i, lane in enumerate(lanes)]
+    lanes = min(limit, len(jobs))
     results: list[AssetResult] = []
-    for future, lane in futures:
-        future.wait()
-        if future.state.is_completed():
-            results += future.result()
-        else:  # the lane itself broke (not one asset): its assets are reported, the next run redoes them
-            results += [AssetResult.failed(job, future.state.message or future.state.name) for job in lane]
+    broken: list[str] = []
+    with share_out(jobs) as work:
+        futures = [transfer_assets.submit(work, dam, box, tracking, lane=f"{i + 1}-of-{lanes}",
+                                          progress_artifact_id=str(progress)) for i in range(lanes)]
+        for future in futures:
+            future.wait()
+            if future.state.is_completed():
+                results += future.result()
+            else:
+                broken.append(future.state.message or future.state.name)
+    # A lane that broke (not one asset: the lane itself) loses track of the asset it held:
+    # report every asset without a result; the next run redoes it (idempotent).
+    done = {(r.campaign_number, r.dam_asset_id) for r in results}
+    reason = f"not transferred: a transfer lane ended early ({'; '.join(broken)})" if broken else "not transferred"
+    results += [AssetResult.failed(job, reason) for job in jobs if (job.campaign.number, job.asset.asset_id) not in done]
     return results
 
 
@@ -276,7 +300,7 @@ def _publish_table(workflow: TransferWorkflow, results: list[CampaignResult]) ->
     rows += [
         {"campaign": r.campaign.number, "campaign_name": r.campaign.name, "path": "", "tracking_id": "",
          "outcome": r.outcome.value, "box_path": "", "error": r.error or ""}
-        for r in results if r.outcome in (CampaignOutcome.ERROR, CampaignOutcome.NO_ASSETS)
+        for r in results if r.outcome in (CampaignOutcome.ERROR, CampaignOutcome.NO_ASSETS, CampaignOutcome.IN_PROGRESS)
     ]
     create_table_artifact(
         table=rows or [{"campaign": "", "campaign_name": "", "path": "", "tracking_id": "", "outcome": "no campaigns",

@@ -7,7 +7,7 @@ from prefect.cache_policies import NO_CACHE
 
 from blocks.dam import DamCredentials
 from clients.errors import NotFound
-from domain.campaigns import Campaign, DamAsset
+from domain.campaigns import Campaign, CampaignSearch, DamAsset, InvalidCampaign
 from tasks.retry import IO_RETRIES
 
 
@@ -16,24 +16,38 @@ def find_campaigns(dam: DamCredentials, status: str, campaign_type: str | None =
                    campaign_number: str | None = None, limit: int | None = None) -> list[Campaign]:
     """Campaigns in ``status`` (and of ``campaign_type``), oldest first, at most ``limit``.
 
-    With ``campaign_number`` only that campaign, and only when it is in ``status``.
+    With ``campaign_number`` only that campaign, and only when it is in ``status``. Campaign
+    folders the DAM describes unusably are logged as errors and left out.
     """
+    return _search(dam, status, campaign_type, campaign_number, limit).campaigns
+
+
+@task(name="search-campaigns", cache_policy=NO_CACHE, **IO_RETRIES)
+def search_campaigns(dam: DamCredentials, status: str, campaign_type: str | None = None,
+                     campaign_number: str | None = None, limit: int | None = None) -> CampaignSearch:
+    """:func:`find_campaigns`, also returning the campaign folders it left out and why (so a
+    run can report them in its artifact and email)."""
+    return _search(dam, status, campaign_type, campaign_number, limit)
+
+
+def _search(dam: DamCredentials, status: str, campaign_type: str | None, campaign_number: str | None,
+            limit: int | None) -> CampaignSearch:
     logger = get_run_logger()
-    client = dam.get_client()
-    invalid: list[str] = []
-    campaigns = client.find_campaigns(status, campaign_type=campaign_type, invalid=invalid)
+    invalid: list[InvalidCampaign] = []
+    campaigns = dam.get_client().find_campaigns(status, campaign_type=campaign_type, invalid=invalid)
     for problem in invalid:  # one bad campaign folder must not stop the others
-        logger.error("Skipped: %s. Fix it in the DAM; the next run takes the campaign.", problem)
+        logger.error("Skipped: %s. Fix it in the DAM; the next run takes the campaign.", problem.problem)
     if campaign_number:
         campaigns = [c for c in campaigns if c.number == campaign_number]
-        if not campaigns:
+        invalid = [i for i in invalid if i.number == campaign_number]
+        if not campaigns and not invalid:
             logger.warning("Campaign %s is not in status %s%s: nothing to do", campaign_number, status,
                            f" with type {campaign_type!r}" if campaign_type else "")
     pending = len(campaigns)
     if limit is not None:
         campaigns = campaigns[:limit]
     logger.info("Found %d campaign(s) in status %s; taking %d this run", pending, status, len(campaigns))
-    return campaigns
+    return CampaignSearch(campaigns=campaigns, invalid=invalid)
 
 
 @task(name="list-campaign-assets", task_run_name="list-assets-{campaign.number}", cache_policy=NO_CACHE,

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import queue
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from prefect import get_run_logger, task
 from prefect.artifacts import update_progress_artifact
@@ -19,7 +23,7 @@ from clients.tracking_db import BoxUpload, MasterAssetRecord
 from clients.transfer import dam_sha1, stream_dam_to_box
 from domain.box_names import box_safe_name, tracked_file_name
 from domain.fields import load_dam_fields
-from domain.transfers import AssetJob, AssetOutcome, AssetResult
+from domain.transfers import AssetJob, AssetOutcome, AssetResult, transfer_order
 from tasks.retry import call_with_retries
 
 
@@ -52,19 +56,27 @@ def master_asset_record(job: AssetJob) -> MasterAssetRecord:
 
 
 @task(name="transfer-assets", task_run_name="transfer-lane-{lane}", cache_policy=NO_CACHE)
-def transfer_assets(jobs: list[AssetJob], dam: DamCredentials, box: BoxCredentials, tracking: TrackingDatabaseBlock,
-                    lane: str, progress_artifact_id: str | None = None, total: int = 0) -> list[AssetResult]:
-    """Copy one lane's share of the run's assets, one after the other (the run's lanes go in
-    parallel, ``max_concurrent_transfers`` of them).
+def transfer_assets(work: str, dam: DamCredentials, box: BoxCredentials, tracking: TrackingDatabaseBlock,
+                    lane: str, progress_artifact_id: str | None = None) -> list[AssetResult]:
+    """One lane of the run: take the next asset from the run's shared work list (``work``,
+    see :func:`share_out`) and copy it, until none is left. The run's lanes (as many as
+    ``max_concurrent_transfers``) go in parallel, so a slow asset never holds up the others.
 
     Every asset is retried on its own on transient errors and fails alone: the result has one
-    row per asset (``failed`` with the reason), never an exception. One task per lane rather
-    than per asset: a task run cost the Prefect server and the flow process ~100 CPU ms, more
+    row per asset taken (``failed`` with the reason), never an exception. One task per lane
+    rather than per asset: a task run cost the Prefect server and the flow process more CPU
     than streaming a 2 MB asset (see the README's benchmark figures).
     """
     logger = get_run_logger()
+    shared = _work.get(work)
+    if shared is None:
+        raise RuntimeError(f"the run's work list {work} is not in this process (lanes need a thread-pool task runner)")
     results = []
-    for job in jobs:
+    while True:
+        try:
+            job = shared.jobs.get_nowait()
+        except queue.Empty:
+            return results
         what = f"{job.campaign.number} {job.asset.dam_path}"
         try:
             result = call_with_retries(lambda job=job: copy_asset(job, dam, box, tracking), what, logger.warning)
@@ -73,20 +85,41 @@ def transfer_assets(jobs: list[AssetJob], dam: DamCredentials, box: BoxCredentia
             result = AssetResult.failed(job, f"{type(exc).__name__}: {exc}")
         results.append(result)
         if progress_artifact_id:
-            _count_done(progress_artifact_id, total)
-    return results
+            shared.count_done(progress_artifact_id)
 
 
-_done: dict[str, int] = {}
-_done_lock = threading.Lock()
+@dataclass
+class _SharedWork:
+    """A run's assets waiting for a lane, and how many are done (for the progress bar)."""
+
+    jobs: queue.SimpleQueue
+    total: int
+    done: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def count_done(self, artifact_id: str) -> None:
+        with self.lock:
+            self.done += 1
+            done = self.done
+        if done == self.total or done % max(1, self.total // 50) == 0:  # about every 2 %
+            update_progress_artifact(UUID(artifact_id), progress=round(100 * done / max(self.total, 1), 1))
 
 
-def _count_done(artifact_id: str, total: int) -> None:
-    """One more asset done in this run: move the run's progress bar (about every 2 %)."""
-    with _done_lock:
-        done = _done[artifact_id] = _done.get(artifact_id, 0) + 1
-    if done == total or done % max(1, total // 50) == 0:
-        update_progress_artifact(UUID(artifact_id), progress=round(100 * done / max(total, 1), 1))
+_work: dict[str, _SharedWork] = {}
+
+
+@contextmanager
+def share_out(jobs: list[AssetJob]) -> Iterator[str]:
+    """The run's work list for its lanes (largest asset first), by key; forgotten on exit."""
+    key = uuid4().hex
+    shared = _SharedWork(jobs=queue.SimpleQueue(), total=len(jobs))
+    for job in transfer_order(jobs):
+        shared.jobs.put(job)
+    _work[key] = shared
+    try:
+        yield key
+    finally:
+        _work.pop(key, None)
 
 
 def copy_asset(job: AssetJob, dam: DamCredentials, box: BoxCredentials, tracking: TrackingDatabaseBlock
@@ -103,7 +136,10 @@ def copy_asset(job: AssetJob, dam: DamCredentials, box: BoxCredentials, tracking
     if job.reuse_tracking_ids:
         hint = asset.metadata.get(load_dam_fields().asset.master_tracking_id)
         tracking_id = db.existing_tracking_id(asset.asset_id, str(hint) if hint else None)
-    tracking_id = tracking_id or db.register_master_asset(master_asset_record(job))
+    if tracking_id:
+        previous = db.box_upload(job.workflow, asset.asset_id)
+    else:
+        tracking_id, previous = db.register_for_upload(master_asset_record(job), job.workflow)
     folder_id = store.ensure_folder_path(job.box_folder_id, asset.sub_path)
     name = tracked_file_name(tracking_id, asset.name)
     box_path = "/".join([job.box_folder_path, *(box_safe_name(p) for p in asset.sub_path), name])
@@ -116,7 +152,6 @@ def copy_asset(job: AssetJob, dam: DamCredentials, box: BoxCredentials, tracking
     # The common case (never sent) costs two requests: the DAM download and the Box upload.
     # A record of an earlier upload is checked against Box; a copy left by a run that crashed
     # before recording it makes the upload answer "already exists", and is compared by SHA-1.
-    previous = db.box_upload(job.workflow, asset.asset_id)
     existing = store.find_file(folder_id, name, size=max(asset.size, 1)) if previous is not None else None
     if existing is not None and previous is not None and previous.box_file_id == existing.id \
             and previous.sha1 == existing.sha1 and existing.size == asset.size:

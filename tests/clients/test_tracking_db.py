@@ -94,3 +94,16 @@ def test_box_upload_is_recorded_with_its_event(db: TrackingDatabase) -> None:
     events = db.events(campaign_number="C1")
     assert [e["flow_run_id"] for e in events] == ["run-1", "run-2"]
     assert events[0]["detail"]["box_file_id"] == "9"
+
+
+def test_register_for_upload_returns_the_id_and_what_was_sent(db: TrackingDatabase) -> None:
+    tid, previous = db.register_for_upload(record("c"), "a1-to-a2")
+    assert previous is None and tid == db.register_master_asset(record("c"))
+    upload = BoxUpload(workflow="a1-to-a2", tracking_id=tid, dam_asset_id="c", box_folder_id="9", box_file_id="99",
+                       box_file_name=f"{tid}_c.jpg", sha1="ab" * 20, size=3)
+    db.record_box_upload(upload, campaign_number="C1", flow_run_id=None)
+    assert db.register_for_upload(record("c"), "a1-to-a2") == (tid, upload)
+    assert db.register_for_upload(record("c"), "b1-to-b2") == (tid, None)
+    [event] = db.events(event="uploaded_to_box")
+    assert event["tracking_id"] == tid and event["detail"]["box_file_id"] == "99"
+    assert db.fetch_all("SELECT status FROM master_assets WHERE tracking_id=%s", (tid,))[0]["status"] == "in_box"

@@ -65,10 +65,6 @@ def test_two_a1_to_a2_runs_at_once_leave_the_state_of_one_run(shared, tmp_path):
         close_world(shared, world)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (tasks/transfer.py / flows/transfer_pipeline.py): nothing stops two A1→A2 runs from taking the same "
-    "campaign at once; both stream every asset from the DAM, the second upload is refused by Box (409) and "
-    "the asset is downloaded a third time to compare SHA-1s, and two audit events are written per asset."))
 def test_two_a1_to_a2_runs_at_once_copy_each_asset_once(shared, tmp_path):
     world = make_world(shared, "overlap-a1-once")
     try:
