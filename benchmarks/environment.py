@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from deployments.demo import _free_port, _wait_healthy
+from simulators.processes import free_port, read_base_url, spawn, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -64,7 +64,7 @@ class BenchEnvironment:
         """Start every part, save the blocks; the Prefect API URL is set in ``os.environ`` too."""
         (self.workdir / "logs").mkdir(parents=True, exist_ok=True)
         self.env = self._child_env()
-        prefect_port = _free_port()
+        prefect_port = free_port()
         prefect_url = f"http://127.0.0.1:{prefect_port}"
         self._spawn("prefect-server", [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
                                        "--port", str(prefect_port)])
@@ -103,7 +103,7 @@ class BenchEnvironment:
         for name in ("otmm", "box", "creativex"):
             self.urls[name] = self._read_base_url(name, ("http://",))
         self.urls["smtp"] = self._read_base_url("smtp", ("smtp://",))
-        _wait_healthy(prefect_url + "/api/health", "prefect-server", timeout=180)
+        wait_healthy(prefect_url + "/api/health", "prefect-server", timeout=180)
         self.urls["prefect"] = prefect_url + "/api"
         os.environ.update({k: v for k, v in self.env.items() if k.startswith("PREFECT_")})
         self.campaigns = json.loads(self._wait_for_file(ids_file).read_text())
@@ -177,24 +177,10 @@ class BenchEnvironment:
         return env
 
     def _spawn(self, name: str, cmd: list[str], extra_env: dict[str, str] | None = None) -> None:
-        log = open(self.workdir / "logs" / f"{name}.log", "wb")  # noqa: SIM115 - the child owns it
-        self.procs[name] = subprocess.Popen(cmd, cwd=ROOT, env={**self.env, **(extra_env or {})}, stdout=log,
-                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                            start_new_session=True)
+        self.procs[name] = spawn(cmd, self.workdir / "logs" / f"{name}.log", {**self.env, **(extra_env or {})}, ROOT)
 
     def _read_base_url(self, name: str, schemes: tuple[str, ...], timeout: float = 120) -> str:
-        """The simulators print their base URL as the last word of their first line."""
-        log = self.workdir / "logs" / f"{name}.log"
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for line in log.read_text(errors="replace").splitlines():
-                word = line.strip().split()[-1] if line.strip() else ""
-                if word.startswith(schemes):
-                    return word
-            if self.procs[name].poll() is not None:
-                break
-            time.sleep(0.1)
-        raise RuntimeError(f"the {name} simulator did not start: {log.read_text(errors='replace')[-2000:]}")
+        return read_base_url(self.workdir / "logs" / f"{name}.log", schemes, timeout, self.procs[name])
 
     @staticmethod
     def _wait_for_file(path: Path, timeout: float = 120) -> Path:

@@ -18,13 +18,14 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
+
+from simulators.processes import free_port, port_free, read_base_url, spawn, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_DIR = ROOT / ".demo"
@@ -85,7 +86,7 @@ def start() -> int:
         PIDS_FILE.write_text(json.dumps(pids))
 
     print("Starting the local Prefect server, the simulators and PostgreSQL…")
-    prefect_port = PREFECT_PORT if _port_free(PREFECT_PORT) else _free_port()
+    prefect_port = PREFECT_PORT if port_free(PREFECT_PORT) else free_port()
     prefect_url = f"http://127.0.0.1:{prefect_port}"
     remember("prefect-server", _spawn(
         [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(prefect_port)],
@@ -111,7 +112,7 @@ def start() -> int:
     embedded_postgres_dsn(PG_DIR, keep_running=True)
     otmm_url = _read_base_url("otmm")
     box_url = _read_base_url("box")
-    _wait_healthy(prefect_url + "/api/health", "prefect-server", timeout=120)
+    wait_healthy(prefect_url + "/api/health", "prefect-server", timeout=120)
     os.environ["PREFECT_API_URL"] = prefect_url + "/api"
     print(f"  Prefect API {prefect_url}/api · DAM {otmm_url} · Box {box_url} · PostgreSQL in {PG_DIR}")
 
@@ -282,45 +283,11 @@ def _base_env() -> dict[str, str]:
 
 
 def _spawn(cmd: list[str], name: str, env: dict[str, str]) -> subprocess.Popen:
-    log = open(DEMO_DIR / "logs" / f"{name}.log", "wb")  # noqa: SIM115 - the child owns it
-    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            start_new_session=True)
+    return spawn(cmd, DEMO_DIR / "logs" / f"{name}.log", env, ROOT)
 
 
-def _read_base_url(name: str, timeout: float = 60, schemes: tuple[str, ...] = ("http://", "https://")) -> str:
-    """The simulators print their base URL as the last word of their first line."""
-    log = DEMO_DIR / "logs" / f"{name}.log"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for line in log.read_text(errors="replace").splitlines():
-            word = line.strip().split()[-1] if line.strip() else ""
-            if word.startswith(schemes):
-                return word
-        time.sleep(0.1)
-    raise RuntimeError(f"the {name} simulator did not start; see {log}")
-
-
-def _wait_healthy(url: str, name: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"{name} did not become healthy at {url}; see {DEMO_DIR / 'logs'}")
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) != 0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _read_base_url(name: str, schemes: tuple[str, ...] = ("http://", "https://")) -> str:
+    return read_base_url(DEMO_DIR / "logs" / f"{name}.log", schemes)
 
 
 def _save_blocks(otmm_url: str, otmm_secret: str, box_url: str, box_secret: str, keys, creativex_url: str,  # noqa: ANN001

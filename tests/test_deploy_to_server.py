@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from simulators.processes import free_port
+
 pytestmark = pytest.mark.prefect
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,16 +30,10 @@ EXPECTED = {"a1-to-a2", "a5-to-a6", "b1-to-b2", "a2-to-a3", "a4-live-webhook", "
             "check-certificate", "update-campaign-status", "reset-campaigns-to-a1", "advance-a1-to-a3", "failure-alert"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[dict[str, str]]:
     """A real `prefect server start` (SQLite in tmp) and the environment of a shell pointed at it."""
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env.update({"PREFECT_HOME": str(tmp_path / "prefect-home"), "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
                 "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1", "CONTENT_SCALING_HOME": str(ROOT),
