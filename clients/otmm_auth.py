@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import ssl
 import tempfile
 import threading
@@ -238,10 +239,12 @@ class ClientCertificate:
         now = now or datetime.now(UTC)
         return (self.not_valid_after - now).total_seconds() / 86400
 
-    def pem(self) -> bytes:
-        """Unencrypted key + certificate + chain as PEM (handle with care: it holds the key)."""
-        key = self.private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                             serialization.NoEncryption())
+    def pem(self, key_password: bytes | None = None) -> bytes:
+        """Key + certificate + chain as PEM; the key encrypted with ``key_password`` when given
+        (handle with care without one: it holds the key in clear)."""
+        encryption = (serialization.BestAvailableEncryption(key_password) if key_password
+                      else serialization.NoEncryption())
+        key = self.private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
         certs = [self.certificate, *self.chain]
         return key + b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs)
 
@@ -258,12 +261,16 @@ def load_pfx(pfx_bytes: bytes, password: str | None) -> ClientCertificate:
 
 
 def _load_client_chain(context: ssl.SSLContext, cert: ClientCertificate) -> None:
+    # ssl reads the chain from a file only. The key goes there encrypted with a one-time
+    # password that lives only in this process, so a file left behind by a killed process
+    # (no chance to delete it) holds no usable key.
+    password = secrets.token_bytes(32).hex().encode()
     fd, path = tempfile.mkstemp(prefix="otmm-client-", suffix=".pem")  # mkstemp creates it 0600
     try:
         os.fchmod(fd, 0o600)
         with os.fdopen(fd, "wb") as fh:
-            fh.write(cert.pem())
-        context.load_cert_chain(path)
+            fh.write(cert.pem(key_password=password))
+        context.load_cert_chain(path, password=password)
     except ssl.SSLError as exc:
         raise AuthError(f"the client certificate could not be used for TLS: {exc}", system=SYSTEM) from exc
     finally:
