@@ -23,7 +23,7 @@ lint: venv
 	$(VENV)/bin/ruff check .
 
 test: lint
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=15
 
 bench: venv
 	$(PY) -m benchmarks.run
