@@ -9,7 +9,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export NO_PROXY := 127.0.0.1,localhost
 export no_proxy := 127.0.0.1,localhost
 
-.PHONY: venv lint test bench demo demo-stop clean
+.PHONY: venv lint test test-slow bench demo demo-stop clean
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,11 @@ lint: venv
 	$(VENV)/bin/ruff check .
 
 test: lint
-	$(PY) -m pytest --durations=15
+	$(PY) -m pytest -m "not slow" --durations=15
+
+# The minutes-long end-to-end suites (crash/resume, deploy to a real server, secret scan); CI runs both.
+test-slow: venv
+	$(PY) -m pytest -m slow --durations=10
 
 bench: venv
 	$(PY) -m benchmarks.run

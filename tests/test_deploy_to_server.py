@@ -23,7 +23,7 @@ import pytest
 
 from simulators.processes import free_port
 
-pytestmark = pytest.mark.prefect
+pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPECTED = {"a1-to-a2", "a5-to-a6", "b1-to-b2", "a2-to-a3", "a4-live-webhook", "daily-report", "test-connections",

@@ -36,7 +36,7 @@ from tests.reliability.worlds import (
     snapshot,
 )
 
-pytestmark = pytest.mark.prefect
+pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
 KILL_POINTS_PER_FLOW = 10
 SEED = 20260601

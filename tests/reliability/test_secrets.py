@@ -29,7 +29,7 @@ from prefect import get_client
 from domain.fields import load_dam_fields
 from simulators.common import ServerThread
 
-pytestmark = pytest.mark.prefect
+pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 F = load_dam_fields()
 
 
