@@ -178,13 +178,9 @@ def run_a1_to_a2(args: dict[str, Any]) -> dict[str, Any]:
     from flows.a1_to_a2 import a1_to_a2
 
     tasks.transfer.stream_dam_to_box = TIMERS.wrap("stream", "stream_dam_to_box", tasks.transfer.stream_dam_to_box)
-    # The per-asset body: a plain function called by the lane tasks, or the per-asset task's fn.
-    if hasattr(tasks.transfer, "copy_asset"):
-        tasks.transfer.copy_asset = TIMERS.wrap("asset", "body", tasks.transfer.copy_asset)
-    elif hasattr(tasks.transfer, "transfer_asset"):
-        tasks.transfer.transfer_asset.fn = TIMERS.wrap("asset", "body", tasks.transfer.transfer_asset.fn)
-    if hasattr(pipeline, "_transfer_all"):
-        pipeline._transfer_all = TIMERS.wrap("flow", "transfer_phase", pipeline._transfer_all)
+    # The per-asset body: a plain function the lane tasks call.
+    tasks.transfer.copy_asset = TIMERS.wrap("asset", "body", tasks.transfer.copy_asset)
+    pipeline._transfer_all = TIMERS.wrap("flow", "transfer_phase", pipeline._transfer_all)
     started = time.perf_counter()
     state = a1_to_a2(campaign_number=args["campaign_number"], max_campaigns=1,
                      max_concurrent_transfers=args["concurrency"], box_root_folder_id=args["box_root_folder_id"],
