@@ -38,5 +38,13 @@ def campaign_folder_name(number: str, name: str, suffix: str = "", prefix: str =
 
 
 def tracked_file_name(tracking_id: str, dam_file_name: str) -> str:
-    """The Box file name of a DAM asset: the tracking ID first, so a returning file can be matched."""
-    return box_safe_name(f"{tracking_id}_{dam_file_name}")
+    """The Box file name of a DAM asset: the tracking ID first, so a returning file can be matched.
+
+    The ID is carried once: a DAM name that already starts with it (a localised version back
+    from an earlier cycle is called ``K7M2QX_…``) is not prefixed again.
+    """
+    prefix = f"{tracking_id}_"
+    name = dam_file_name
+    while name[:len(prefix)].upper() == prefix.upper():
+        name = name[len(prefix):]
+    return box_safe_name(f"{prefix}{name}")

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from domain.tracking_ids import ALPHABET, LENGTH, canonical_tracking_id
+
 DEFAULT_CONVENTION_FILE = Path(__file__).resolve().parent.parent / "config" / "file_names.toml"
 MAX_NAME_LENGTH = 255
 
@@ -53,13 +55,52 @@ def parse_returned_file_name(name: str, convention: Path | None = None) -> Retur
     if "/" in name or "\\" in name or name.startswith("."):
         raise FileNameError("the file name contains a path")
     normalised = unicodedata.normalize("NFC", name)
-    match = _pattern(convention).match(normalised)
+    pattern = _pattern(convention)
+    # Tracking IDs are matched as people type them: the alphabet has no look-alikes, so a
+    # lower-case ID can only mean the upper-case one.
+    match = pattern.match(normalised) or pattern.match(_tracking_id_upper_cased(normalised))
     if not match:
-        raise FileNameError(
-            "the name does not follow <tracking ID>_<description>_<language>_<state>.<extension> "
-            "(e.g. K7M2QX_Hero banner_it-IT_Lazio.jpg)"
-        )
+        raise FileNameError(explain_bad_name(normalised))
     parts = {k: v.strip() for k, v in match.groupdict().items()}
     if not parts["description"]:
         raise FileNameError("the description part is empty")
+    parts["tracking_id"] = parts["tracking_id"].upper()
     return ReturnedFileName(**parts)
+
+
+CONVENTION = "<tracking ID>_<description>_<language>_<state>.<extension> (e.g. K7M2QX_Hero banner_it-IT_Lazio.jpg)"
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z]{2,4})?$")
+_EXTENSION = re.compile(r"^[A-Za-z0-9]{1,10}$")
+
+
+def _tracking_id_upper_cased(name: str) -> str:
+    head, sep, rest = name.partition("_")
+    upper = canonical_tracking_id(head)
+    return f"{upper}{sep}{rest}" if sep and upper else name
+
+
+def explain_bad_name(name: str) -> str:
+    """Exactly what keeps ``name`` from following the convention, part by part (for people)."""
+    stem, dot, extension = name.rpartition(".")
+    if not dot or not stem:
+        return f"the name has no extension (such as .jpg); expected {CONVENTION}"
+    if not _EXTENSION.match(extension):
+        return f"the extension {extension!r} is not a file extension (letters and digits, at most 10)"
+    parts = stem.split("_")
+    if len(parts) < 4:
+        return (f"the name has {len(parts)} part(s) separated by '_', it needs at least 4: {CONVENTION}")
+    tracking_id, language, state = parts[0], parts[-2], parts[-1]
+    if len(tracking_id) != LENGTH:
+        return (f"the first part {tracking_id!r} is not a tracking ID: a tracking ID has {LENGTH} characters "
+                f"(e.g. K7M2QX); expected {CONVENTION}")
+    wrong = sorted({ch for ch in tracking_id.upper() if ch not in ALPHABET})
+    if wrong:
+        return (f"the tracking ID {tracking_id!r} contains {', '.join(repr(c) for c in wrong)}, which tracking IDs "
+                "never contain (they use the digits 2-9 and the letters A-Z except I, L and O)")
+    if not "_".join(parts[1:-2]).strip():
+        return "the description part is empty"
+    if not _LANGUAGE.match(language):
+        return f"the language part {language!r} is not a language code such as it-IT or fr"
+    if not state.strip():
+        return "the state part is empty"
+    return f"the name does not follow {CONVENTION}"

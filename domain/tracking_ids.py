@@ -21,3 +21,9 @@ def new_tracking_id() -> str:
 
 def is_tracking_id(text: str) -> bool:
     return bool(_PATTERN.match(text))
+
+
+def canonical_tracking_id(text: str) -> str | None:
+    """``text`` as a tracking ID whatever its case (``k7m2qx`` → ``K7M2QX``), or None when it is not one."""
+    upper = text.strip().upper()
+    return upper if is_tracking_id(upper) and len(text.strip()) == LENGTH else None

@@ -16,6 +16,10 @@ Rule kinds:
     hang         sleep ``seconds`` and then drop the connection without any response (client timeouts)
     barrier      hold each matching request until ``parties`` of them are waiting (at most ``seconds``,
                  default 30), then let them all go: lines up two clients, e.g. two overlapping runs
+    resize       answer with a body ``size_delta`` bytes shorter (< 0) or longer (> 0) than the real one,
+                 with a ``Content-Length`` that matches it and a clean end: a server whose answer
+                 disagrees with what it declared elsewhere (an OTMM ``contents`` answer shorter than
+                 the asset's ``content_size``, a Box download longer than the file's ``size``)
 
 ``count`` is how many matching requests the rule affects (``-1`` = until cleared);
 ``probability`` (0..1, default 1) makes a rule hit only that share of matching requests, with
@@ -50,13 +54,14 @@ class FaultRule(BaseModel):
 
     path: str = Field(".*", description="Regular expression matched (re.search) against the URL path.")
     method: str | None = Field(None, description="HTTP method to match; any when empty.")
-    kind: str = Field("status", description="status | latency | drop | hang | barrier.")
+    kind: str = Field("status", description="status | latency | drop | hang | barrier | resize.")
     parties: int = Field(2, description="Requests a barrier rule waits for before releasing them all.")
     status: int = 503
     retry_after: int | None = None
     seconds: float = 0.0
     after_bytes: int = 0
     bandwidth: int | None = Field(None, description="Bytes per second per response body (latency rules).")
+    size_delta: int = Field(0, description="Bytes removed (< 0) from or added (> 0) to the body (resize rules).")
     count: int = -1
     probability: float = 1.0
     seed: int | None = None
@@ -179,13 +184,19 @@ class SimulatorMiddleware:
                 return
             if rule.kind == "drop":
                 drop_after = rule.after_bytes
+        resize = next((r.size_delta for r in rules if r.kind == "resize" and r.size_delta), 0)
 
         sent = 0
+        resized = _Resizer(resize)
 
         async def wrapped_send(message: dict) -> None:
             nonlocal sent
             if message["type"] == "http.response.start":
                 entry["status"] = message["status"]
+                if resize:
+                    message = resized.start(message)
+            if message["type"] == "http.response.body" and resize:
+                message = resized.body(message)
             if message["type"] == "http.response.body":
                 body: bytes = message.get("body", b"")
                 if drop_after is not None and sent + len(body) > drop_after:
@@ -232,6 +243,34 @@ class SimulatorMiddleware:
             await _send_json(send, 200, {"ok": True})
         else:
             await _send_json(send, 405, {"error": f"{method} not allowed on {path}"})
+
+
+class _Resizer:
+    """Makes a response body ``delta`` bytes shorter (the last bytes never go out) or longer
+    (filler bytes after the real ones), with a ``Content-Length`` to match: the answer ends
+    cleanly, so only a client that checks it against another declaration notices."""
+
+    def __init__(self, delta: int) -> None:
+        self.delta = delta
+        self._tail = b""
+
+    def start(self, message: dict) -> dict:
+        headers = []
+        for key, value in message.get("headers", []):
+            if key.lower() == b"content-length":
+                value = str(max(0, int(value) + self.delta)).encode()
+            headers.append((key, value))
+        return {**message, "headers": headers}
+
+    def body(self, message: dict) -> dict:
+        data = self._tail + message.get("body", b"")
+        last = not message.get("more_body", False)
+        if self.delta < 0:
+            keep = max(0, len(data) + self.delta)  # hold back the last |delta| bytes until the end
+            data, self._tail = data[:keep], data[keep:]
+        elif last:
+            data += b"\x00" * self.delta
+        return {**message, "body": data}
 
 
 async def _read_body(receive: Callable) -> bytes:

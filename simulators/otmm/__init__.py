@@ -146,6 +146,16 @@ class OtmmSimulator:
         with self.state.lock:
             self.state.folder(folder_id).fields[self.fields.campaign.status] = FieldValue.scalar(status)
 
+    def rename_campaign(self, folder_id: str, name: str) -> None:
+        """Rename a campaign as a DAM user would: its name field and its folder name
+        (``"<number> <name>"``) change; its id, number and contents stay."""
+        f = self.fields.campaign
+        with self.state.lock:
+            folder = self.state.folder(folder_id)
+            number = folder.fields[f.number].value
+            folder.fields[f.name] = FieldValue.scalar(name)
+            folder.name = f"{number} {name}".strip()
+
     def campaigns(self) -> list[dict[str, Any]]:
         """Every campaign folder (a folder with a campaign number): number, name, status, type, folder_id."""
         f = self.fields.campaign

@@ -572,6 +572,14 @@ def build_app(sim: OtmmSimulator) -> Starlette:  # noqa: C901 - one closure per 
         sim.set_campaign_status(request.path_params["id"], status)
         return JSONResponse({"ok": True})
 
+    async def admin_rename(request: Request) -> Response:
+        body = await json_body(request)
+        name = body.get("name") if isinstance(body, dict) else None
+        if not isinstance(name, str) or not name.strip():
+            raise SimError(400, "body must be {\"name\": \"New name\"}", "INVALID_JSON")
+        sim.rename_campaign(request.path_params["id"], name)
+        return JSONResponse({"ok": True})
+
     async def admin_uploads(request: Request) -> Response:
         return JSONResponse({"uploads": sim.uploaded_assets()})
 
@@ -620,6 +628,7 @@ def build_app(sim: OtmmSimulator) -> Starlette:  # noqa: C901 - one closure per 
         Route("/_sim/otmm/expire-tokens", admin_expire, methods=["POST"]),
         Route("/_sim/otmm/campaigns", admin_campaigns, methods=["GET"]),
         Route("/_sim/otmm/campaigns/{id}/status", admin_set_status, methods=["POST", "PUT"]),
+        Route("/_sim/otmm/campaigns/{id}/name", admin_rename, methods=["POST", "PUT"]),
         Route("/_sim/otmm/uploads", admin_uploads, methods=["GET"]),
         Route("/_sim/otmm/stats", admin_stats, methods=["GET"]),
     ]

@@ -30,3 +30,12 @@ def test_campaign_and_file_names() -> None:
     assert campaign_folder_name("C1", "N", suffix="-Revisions") == "C1-N-Revisions"
     assert campaign_folder_name("C1", "N", prefix="MASTERS_") == "MASTERS_C1-N"
     assert tracked_file_name("AB23CD", "hero.jpg") == "AB23CD_hero.jpg"
+
+
+@pytest.mark.parametrize("dam_name", ["AB23CD_hero.jpg", "ab23cd_hero.jpg", "AB23CD_AB23CD_hero.jpg"])
+def test_a_file_name_carries_its_tracking_id_once(dam_name: str) -> None:
+    assert tracked_file_name("AB23CD", dam_name) == "AB23CD_hero.jpg"
+
+
+def test_another_ids_prefix_is_part_of_the_name() -> None:
+    assert tracked_file_name("AB23CD", "ZZ99ZZ_hero.jpg") == "AB23CD_ZZ99ZZ_hero.jpg"
