@@ -60,6 +60,9 @@ class BoxSimulator:
         self.tokens = TokenStore(client_id, client_secret, str(enterprise_id), token_ttl, dict(public_keys or {}))
         self.sessions = SessionStore(self.state)
         self.part_size, self.chunked_min_size, self.direct_upload_max = part_size, chunked_min_size, direct_upload_max
+        # Seconds a committed upload session stays "processing" (commit → 202 + Retry-After), and
+        # the Retry-After the simulator asks for meanwhile; 0 = assembled at once.
+        self.commit_processing_s, self.commit_retry_after_s = 0.0, 1.0
         self.injector = FaultInjector()
         self.app = SimulatorMiddleware(build_app(self), self.injector, box_error_body)
 

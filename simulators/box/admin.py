@@ -8,6 +8,8 @@
     POST /_sim/box/seed-file       JSON {"parent_id"?, "path"?, "name", "content_base64"} or multipart
                                    (fields parent_id/path/name + a "file" part) → 201 {"id", "path", "sha1", ...}
     GET  /_sim/box/stats           token requests, open upload sessions, counts
+    POST /_sim/box/upload-processing {"commit_processing_s": 30, "retry_after_s": 1}: committed
+                                   upload sessions stay "processing" (commit → 202 + Retry-After)
 """
 
 from __future__ import annotations
@@ -71,6 +73,16 @@ def admin_routes(sim: BoxSimulator) -> list[tuple[str, Handler, list[str]]]:
                              "open_upload_sessions": len(sim.sessions.sessions),
                              "files": len(state.snapshot("file")), "folders": len(state.snapshot("folder"))})
 
+    async def upload_processing(request: Request) -> Response:
+        body = await read_json(request)
+        try:
+            sim.commit_processing_s = float(body.get("commit_processing_s", 0))
+            sim.commit_retry_after_s = float(body.get("retry_after_s", sim.commit_retry_after_s))
+        except (TypeError, ValueError) as exc:
+            raise BoxError(400, "bad_request", "numbers expected") from exc
+        return JSONResponse({"commit_processing_s": sim.commit_processing_s,
+                             "retry_after_s": sim.commit_retry_after_s})
+
     async def seed(request: Request) -> Response:
         """Seed a file (an agency upload) from another process."""
         content: Any
@@ -103,4 +115,5 @@ def admin_routes(sim: BoxSimulator) -> list[tuple[str, Handler, list[str]]]:
         ("/_sim/box/expire-tokens", expire, ["POST"]),
         ("/_sim/box/seed-file", seed, ["POST"]),
         ("/_sim/box/stats", stats, ["GET"]),
+        ("/_sim/box/upload-processing", upload_processing, ["POST"]),
     ]

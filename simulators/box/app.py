@@ -32,6 +32,7 @@ import base64
 import binascii
 import bisect
 import json
+import math
 import secrets
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -206,6 +207,14 @@ def build_app(sim: BoxSimulator) -> Starlette:  # noqa: C901 - one closure per r
                      request.headers.get("if-match"))
         return Response(status_code=204)
 
+    async def update_folder(request: Request) -> Response:
+        body = await read_json(request)
+        parent = body.get("parent") if isinstance(body.get("parent"), dict) else {}
+        item = state.update(request.path_params["id"], "folder", body.get("name"), parent.get("id"),
+                            request.headers.get("if-match"))
+        full = folder_full(state, item, kids=state.children(item.id))
+        return JSONResponse(select(full, wanted_fields(request.query_params.get("fields")), FOLDER_MINI_KEYS))
+
     async def folder_items(request: Request) -> Response:
         folder = state.get(request.path_params["id"], "folder")
         q = request.query_params
@@ -304,6 +313,13 @@ def build_app(sim: BoxSimulator) -> Starlette:  # noqa: C901 - one closure per r
     async def get_file(request: Request) -> Response:
         return file_response(request, state.get(request.path_params["id"], "file"))
 
+    async def update_file(request: Request) -> Response:
+        body = await read_json(request)
+        parent = body.get("parent") if isinstance(body.get("parent"), dict) else {}
+        item = state.update(request.path_params["id"], "file", body.get("name"), parent.get("id"),
+                            request.headers.get("if-match"))
+        return file_response(request, item)
+
     async def delete_file(request: Request) -> Response:
         state.delete(request.path_params["id"], "file", if_match=request.headers.get("if-match"))
         return Response(status_code=204)
@@ -378,6 +394,14 @@ def build_app(sim: BoxSimulator) -> Starlette:  # noqa: C901 - one closure per r
         body = await read_json(request)
         digest = request.headers.get("digest")
         attributes = body.get("attributes") if isinstance(body.get("attributes"), dict) else None
+        # Box assembles the parts after the commit request: "If the session is still being
+        # processed, the API returns 202 Accepted with a Retry-After header; commit again after
+        # that many seconds" (developer.box.com guides/uploads/chunked/commit-session). The
+        # simulator keeps a session "processing" for ``commit_processing_s`` after its first commit.
+        waiting = sessions.processing_left(s, sim.commit_processing_s)
+        if waiting > 0:
+            return Response(status_code=202, headers={"retry-after": str(max(1, math.ceil(
+                min(waiting, sim.commit_retry_after_s))))})
         item = await anyio.to_thread.run_sync(sessions.commit, s, body.get("parts"), digest, attributes)
         return files_response(request, item)
 
@@ -403,6 +427,8 @@ def build_app(sim: BoxSimulator) -> Starlette:  # noqa: C901 - one closure per r
         Route("/2.0/folders", api(create_folder), methods=["POST"]),
         Route("/2.0/folders/{id}", api(get_folder), methods=["GET"]),
         Route("/2.0/folders/{id}", api(delete_folder), methods=["DELETE"]),
+        Route("/2.0/folders/{id}", api(update_folder), methods=["PUT"]),
+        Route("/2.0/files/{id}", api(update_file), methods=["PUT"]),
         Route("/2.0/folders/{id}/items", api(folder_items), methods=["GET"]),
         Route("/2.0/files/content", api(preflight), methods=["OPTIONS"]),
         Route("/2.0/files/{id}/content", api(preflight_version), methods=["OPTIONS"]),

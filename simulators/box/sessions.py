@@ -63,6 +63,7 @@ class UploadSession:
     replace_id: str | None = None
     parts: dict[int, dict[str, Any]] = field(default_factory=dict)  # offset -> part
     expires_at: float = field(default_factory=lambda: time.time() + SESSION_TTL_S)
+    first_commit_at: float | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -110,6 +111,15 @@ class SessionStore:
         if session.expires_at < time.time():
             raise BoxError(410, "session_expired", "The upload session has expired")
         return session
+
+    def processing_left(self, session: UploadSession, processing_s: float) -> float:
+        """Seconds Box still spends assembling ``session`` (counted from its first commit request)."""
+        if processing_s <= 0:
+            return 0.0
+        with session.lock:
+            if session.first_commit_at is None:
+                session.first_commit_at = time.monotonic()
+            return processing_s - (time.monotonic() - session.first_commit_at)
 
     def abort(self, sid: str) -> None:
         self.get(sid)

@@ -297,6 +297,39 @@ class BoxState:
                 parent_id = existing.id if existing else self.create_folder(parent_id, part).id
             return parent_id
 
+    def update(self, item_id: str, kind: str, name: str | None = None, parent_id: str | None = None,
+               if_match: str | None = None) -> Item:
+        """Rename and/or move an item (``PUT /folders/:id``, ``PUT /files/:id``).
+
+        Box's rules (developer.box.com reference put-files-id / put-folders-id): the name rules
+        apply, a clash in the target folder is 409 ``item_name_in_use`` (folders: ``conflicts`` as
+        a list), ``if-match`` mismatch is 412, and a folder cannot move into itself or below it.
+        """
+        with self.lock:
+            item = self.get(item_id, kind)
+            if item.id == ROOT_ID:
+                raise BoxError(403, "access_denied_insufficient_permissions", "The root folder cannot be changed")
+            if if_match and if_match != str(item.version):
+                raise BoxError(412, "precondition_failed",
+                               "The resource has been modified. Retrieve the resource again and retry")
+            new_name = item.name if name is None else check_name(name)
+            new_parent = item.parent_id if parent_id is None else str(parent_id)
+            self.get(str(new_parent), "folder")
+            if kind == "folder" and any(p.id == item.id for p in [*self.path_of(self.items[str(new_parent)]),
+                                                                   self.items[str(new_parent)]]):
+                raise BoxError(400, "bad_request", "A folder cannot be moved into itself or one of its sub-folders")
+            clash = self.conflict(str(new_parent), new_name)
+            if clash is not None and clash.id != item.id:
+                raise self._conflict_error(clash, as_list=kind == "folder")
+            assert item.parent_id is not None
+            self.children_index.get(item.parent_id, {}).pop(item.name.casefold(), None)
+            item.name, item.parent_id = new_name, str(new_parent)
+            self.children_index.setdefault(item.parent_id, {})[item.name.casefold()] = item.id
+            item.version += 1
+            item.modified_at = now_iso()
+            self._save()
+            return item
+
     def new_upload_path(self) -> Path:
         return self.tmp_dir / f"{uuid.uuid4().hex}.part"
 

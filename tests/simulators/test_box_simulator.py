@@ -491,3 +491,36 @@ def test_command_line_prints_its_url_and_serves(tmp_path: Path, app_key: AppKey)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_rename_and_move_follow_the_name_rules(env: Env, client: BoxClient) -> None:
+    from box_sdk_gen import UpdateFileByIdParent
+
+    a, b = env.sim.create_folder("0", "campaign-old"), env.sim.create_folder("0", "other")
+    renamed = client.folders.update_folder_by_id(a, name="campaign-new")
+    assert renamed.name == "campaign-new" and env.sim.state.conflict("0", "campaign-old") is None
+    with pytest.raises(BoxAPIError) as clash:  # case-insensitive clash, conflicts as a list for folders
+        client.folders.update_folder_by_id(a, name="OTHER")
+    assert clash.value.response_info.status_code == 409
+    assert clash.value.response_info.context_info["conflicts"][0]["id"] == b
+    f = upload(client, a, "x.jpg", b"one")
+    moved = client.files.update_file_by_id(f.id, name="y.jpg", parent=UpdateFileByIdParent(id=b))
+    assert (moved.name, moved.parent.id) == ("y.jpg", b)
+    assert env.sim.file_path(f.id).read_bytes() == b"one"
+    with pytest.raises(BoxAPIError) as bad:
+        client.files.update_file_by_id(f.id, name="a/b.jpg")
+    assert bad.value.response_info.code == "item_name_invalid"
+
+
+def test_commit_stays_202_while_box_processes(env: Env, client: BoxClient) -> None:
+    """Box answers a commit 202 + Retry-After until the parts are assembled; the SDK gives up
+    after its attempts and returns None (the pitfall the project's own commit loop handles)."""
+    httpx.post(env.url + "/_sim/box/upload-processing", json={"commit_processing_s": 30, "retry_after_s": 0.01}
+               ).raise_for_status()
+    folder = env.sim.create_folder("0", "slow")
+    data = os.urandom(2 * MiB)
+    with pytest.raises(AttributeError):  # upload_big_file: None.entries
+        client.chunked_uploads.upload_big_file(io.BytesIO(data), "slow.mov", len(data), folder)
+    commits = [r for r in env.log() if r["path"].endswith("/commit")]
+    assert commits and all(r["status"] == 202 for r in commits)
+    assert httpx.get(env.url + "/_sim/box/stats").json()["open_upload_sessions"] == 1
