@@ -6,7 +6,7 @@ from prefect.blocks.core import Block
 from pydantic import Field, SecretStr
 
 from blocks._cache import cached_client
-from clients.box import DEFAULT_CHUNKED_THRESHOLD, BoxStore
+from clients.box import DEFAULT_CHUNKED_THRESHOLD, DEFAULT_COMMIT_WAIT_S, BoxStore
 
 
 class BoxCredentials(Block):
@@ -45,6 +45,10 @@ class BoxCredentials(Block):
         default=DEFAULT_CHUNKED_THRESHOLD, description="Files of this size or more are uploaded in parts."
     )
 
+    commit_wait_s: float = Field(
+        default=DEFAULT_COMMIT_WAIT_S,
+        description="Longest wait, in seconds, while Box assembles an upload in parts (commit answered 202).")
+
     def get_client(self) -> BoxStore:
         """The Box adapter for these credentials (one per process, shared by threads)."""
         return cached_client(self, lambda: BoxStore.from_jwt(
@@ -62,4 +66,5 @@ class BoxCredentials(Block):
             connect_timeout_s=self.connect_timeout_s,
             read_timeout_s=self.read_timeout_s,
             chunked_threshold=self.chunked_threshold_bytes,
+            commit_wait_s=self.commit_wait_s,
         ))

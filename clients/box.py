@@ -6,8 +6,11 @@ of :mod:`clients.errors` and never returns ``None`` on failure.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import io
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -21,15 +24,21 @@ from box_sdk_gen import (
     BoxRetryStrategy,
     BoxSDKError,
     CreateFolderParent,
+    FetchOptions,
+    Files,
     JWTConfig,
     NetworkSession,
     PreflightFileUploadCheckParent,
     TimeoutConfig,
+    UpdateFileByIdParent,
     UploadFileAttributes,
     UploadFileAttributesParentField,
     UploadFileVersionAttributes,
+    UploadPart,
 )
 from box_sdk_gen.networking.box_network_client import BoxNetworkClient
+from box_sdk_gen.networking.fetch_options import ResponseFormat
+from box_sdk_gen.serialization.json import deserialize, serialize
 from pydantic import BaseModel
 
 from clients.errors import (
@@ -47,6 +56,9 @@ from domain.box_names import box_safe_name
 # Box: direct uploads up to 50 MB; upload sessions from 20 MB. We switch at 20 MB so large
 # files go in parts (and can be resumed part by part by Box).
 DEFAULT_CHUNKED_THRESHOLD = 20 * 1024 * 1024
+# How long a commit may keep answering 202 (Box assembling the parts) before the upload is
+# given up as a retryable error. Box gives no bound; rclone waits up to 100 tries.
+DEFAULT_COMMIT_WAIT_S = 600.0
 # Connections kept open to each Box host: at least a run's concurrent transfers (64 at most).
 MAX_CONNECTIONS = 64
 
@@ -70,15 +82,18 @@ class HashingReader:
     truncated file.
     """
 
-    def __init__(self, chunks: Iterator[bytes], expected_size: int | None = None) -> None:
+    def __init__(self, chunks: Iterator[bytes], expected_size: int | None = None,
+                 expected_sha1: str | None = None) -> None:
         self._chunks = chunks
         self._buffer = b""
         self._offset = 0
         self._done = False
         self.expected_size = expected_size
+        self.expected_sha1 = (expected_sha1 or "").lower() or None
         self.bytes_read = 0
         self._received = 0
         self._sha1 = hashlib.sha1()
+        self._source_sha1 = hashlib.sha1()
 
     def readable(self) -> bool:
         return True
@@ -105,19 +120,40 @@ class HashingReader:
         return self._account(out)
 
     def _next_chunk(self) -> bytes | None:
+        """The source's next chunk, checked before any of it is handed out: a source longer than
+        ``expected_size`` fails at its first extra byte, and the last chunk of a source that
+        must match ``expected_sha1`` is held back until the whole source is verified, so the
+        receiving side never gets a complete body with the wrong bytes."""
         if self._done:
             return None
         try:
             chunk = next(self._chunks)
         except StopIteration:
             self._done = True
-            if self.expected_size is not None and self._received != self.expected_size:
-                raise IntegrityError(
-                    f"the source sent {self._received} bytes, expected {self.expected_size}"
-                ) from None
+            self._verify_end()
             return None
         self._received += len(chunk)
+        self._source_sha1.update(chunk)
+        if self.expected_size is not None and self._received > self.expected_size:
+            raise IntegrityError(f"the source sent more than the {self.expected_size} bytes it declared")
+        if self.expected_size is not None and self._received == self.expected_size:
+            self._drain_end()
         return chunk
+
+    def _drain_end(self) -> None:
+        """At the declared size: the source must end here (and match its checksum)."""
+        for extra in self._chunks:
+            if extra:
+                raise IntegrityError(f"the source sent more than the {self.expected_size} bytes it declared")
+        self._done = True
+        self._verify_end()
+
+    def _verify_end(self) -> None:
+        if self.expected_size is not None and self._received != self.expected_size:
+            raise IntegrityError(f"the source sent {self._received} bytes, it declared {self.expected_size}")
+        if self.expected_sha1 and self._source_sha1.hexdigest() != self.expected_sha1:
+            raise IntegrityError(f"the source sent bytes with SHA-1 {self._source_sha1.hexdigest()}, "
+                                 f"it declared {self.expected_sha1}")
 
     def _account(self, data: bytes) -> bytes:
         self.bytes_read += len(data)
@@ -132,9 +168,15 @@ class HashingReader:
 class BoxStore:
     """What the flows do in Box. Thread-safe: one instance serves every worker thread."""
 
-    def __init__(self, client: BoxClient, *, chunked_threshold: int = DEFAULT_CHUNKED_THRESHOLD) -> None:
+    def __init__(self, client: BoxClient, *, chunked_threshold: int = DEFAULT_CHUNKED_THRESHOLD,
+                 commit_wait_s: float = DEFAULT_COMMIT_WAIT_S) -> None:
         self._client = client
         self.chunked_threshold = chunked_threshold
+        self.commit_wait_s = commit_wait_s
+        strategy = client.network_session.retry_strategy
+        self._commit_session = client.network_session.with_retry_strategy(_AcceptedIsAnAnswer(
+            max_attempts=getattr(strategy, "max_attempts", 5),
+            retry_base_interval=getattr(strategy, "retry_base_interval", 1.0)))
         self._folder_cache: dict[tuple[str, str], str] = {}
         self._folder_locks: dict[tuple[str, str], threading.Lock] = {}
         self._cache_lock = threading.Lock()
@@ -157,6 +199,7 @@ class BoxStore:
         connect_timeout_s: float = 10.0,
         read_timeout_s: float = 60.0,
         chunked_threshold: int = DEFAULT_CHUNKED_THRESHOLD,
+        commit_wait_s: float = DEFAULT_COMMIT_WAIT_S,
     ) -> BoxStore:
         """Build the SDK client for a JWT app (the production path; tests point the URLs at the simulator)."""
         config = JWTConfig(
@@ -186,7 +229,7 @@ class BoxStore:
             ),
         )
         client = BoxClient(auth=BoxJWTAuth(config=config), network_session=session)
-        return cls(client, chunked_threshold=chunked_threshold)
+        return cls(client, chunked_threshold=chunked_threshold, commit_wait_s=commit_wait_s)
 
     # -- folders --------------------------------------------------------------------------
     def ensure_folder_path(self, root_folder_id: str, parts: list[str]) -> str:
@@ -221,6 +264,31 @@ class BoxStore:
             with self._cache_lock:
                 self._folder_cache[key] = folder_id
             return folder_id
+
+    def rename_folder(self, folder_id: str, name: str) -> None:
+        """Give folder ``folder_id`` the (Box-safe) ``name``; its id, content and shares stay.
+
+        A folder of that name already beside it is a :class:`Conflict` naming both ids.
+        """
+        safe = box_safe_name(name)
+        try:
+            self._call(lambda: self._client.folders.update_folder_by_id(folder_id, name=safe),
+                       f"rename folder {folder_id} to {safe!r}")
+        except Conflict as exc:
+            other = next((str(c.get("id")) for c in _conflict_items(exc) if c.get("id")), "?")
+            raise Conflict(f"Box: folder {folder_id} cannot be renamed to {safe!r}: folder {other} already has "
+                           "that name beside it (merge or rename one of them in Box)", status=409,
+                           system="box") from exc
+        with self._cache_lock:  # the old name no longer points at this folder
+            for key in [k for k, v in self._folder_cache.items() if v == folder_id]:
+                del self._folder_cache[key]
+
+    def move_file(self, file_id: str, folder_id: str, name: str) -> BoxFile:
+        """Move and/or rename Box file ``file_id`` to ``folder_id``/``name`` (one call; content kept)."""
+        file = self._call(lambda: self._client.files.update_file_by_id(
+            file_id, name=name, parent=UpdateFileByIdParent(id=folder_id), fields=["name", "size", "sha1", "parent"]),
+            f"move file {file_id} to {name!r} in folder {folder_id}")
+        return _box_file(file)
 
     def get_folder_name(self, folder_id: str) -> str:
         folder = self._call(lambda: self._client.folders.get_folder_by_id(folder_id, fields=["name"]),
@@ -312,56 +380,119 @@ class BoxStore:
         """
         reader = HashingReader(chunks, expected_size=size)
         try:
-            if size >= self.chunked_threshold:
-                file = self._call(
-                    lambda: self._client.chunked_uploads.upload_big_file(reader, name, size, folder_id),
-                    f"upload {name!r} in parts",
-                )
-            else:
-                files = self._call(
-                    lambda: self._client.uploads.upload_file(
-                        UploadFileAttributes(name=name, parent=UploadFileAttributesParentField(id=folder_id)),
-                        reader,
-                        file_file_name=name,
-                    ),
-                    f"upload {name!r}",
-                )
-                if not files.entries:
-                    raise InvalidData(f"Box accepted {name!r} but returned no file", system="box")
-                file = files.entries[0]
+            stored = self._upload(reader, name, size, folder_id=folder_id)
         except Conflict as exc:
             existing = [c for c in _conflict_items(exc) if c.get("type") == "file" and c.get("id")]
             if not existing:
                 raise
             raise AlreadyExists(str(exc), existing_id=str(existing[0]["id"]), status=409, system="box") from exc
-        stored = _box_file(file)
-        if stored.sha1 != reader.sha1 or stored.size != reader.bytes_read:
-            self.delete_file(stored.id)
-            raise IntegrityError(
-                f"Box stored {name!r} with SHA-1 {stored.sha1} / {stored.size} bytes, but we sent "
-                f"{reader.sha1} / {reader.bytes_read} bytes; the Box copy was deleted",
-                system="box",
-            )
+        self._check_stored(stored, reader, name, delete=True)
         return stored
 
     def upload_new_version(self, file_id: str, name: str, chunks: Iterator[bytes], size: int) -> BoxFile:
-        """Replace the content of Box file ``file_id`` (the DAM asset changed since it was copied)."""
+        """Replace the content of Box file ``file_id`` (the DAM asset changed since it was copied).
+
+        The same path as a new file: an upload session from ``chunked_threshold`` bytes (Box
+        refuses direct uploads above 50 MB with 413, new versions included).
+        """
         reader = HashingReader(chunks, expected_size=size)
-        files = self._call(
-            lambda: self._client.uploads.upload_file_version(
-                file_id, UploadFileVersionAttributes(name=name), reader, file_file_name=name
-            ),
-            f"upload a new version of {name!r}",
-        )
-        if not files.entries:
-            raise InvalidData(f"Box accepted a new version of {name!r} but returned no file", system="box")
-        stored = _box_file(files.entries[0])
-        if stored.sha1 != reader.sha1:
-            raise IntegrityError(
-                f"Box stored the new version of {name!r} with SHA-1 {stored.sha1}, we sent {reader.sha1}",
-                system="box",
-            )
+        stored = self._upload(reader, name, size, file_id=file_id)
+        self._check_stored(stored, reader, name, delete=False)
         return stored
+
+    def _upload(self, reader: HashingReader, name: str, size: int, *, folder_id: str | None = None,
+                file_id: str | None = None) -> BoxFile:
+        """A new file in ``folder_id``, or a new version of ``file_id``; direct or in parts by size."""
+        if size >= self.chunked_threshold:
+            return self._upload_in_parts(reader, name, size, folder_id=folder_id, file_id=file_id)
+        if file_id is not None:
+            files = self._call(lambda: self._client.uploads.upload_file_version(
+                file_id, UploadFileVersionAttributes(name=name), reader, file_file_name=name),
+                f"upload a new version of {name!r}")
+        else:
+            files = self._call(lambda: self._client.uploads.upload_file(
+                UploadFileAttributes(name=name, parent=UploadFileAttributesParentField(id=folder_id)),
+                reader, file_file_name=name), f"upload {name!r}")
+        if not files or not files.entries:
+            raise InvalidData(f"Box accepted {name!r} but returned no file", system="box")
+        return _box_file(files.entries[0])
+
+    def _check_stored(self, stored: BoxFile, reader: HashingReader, name: str, *, delete: bool) -> None:
+        if stored.sha1 == reader.sha1 and stored.size == reader.bytes_read:
+            return
+        if delete:
+            self.delete_file(stored.id)
+        raise IntegrityError(
+            f"Box stored {name!r} with SHA-1 {stored.sha1} / {stored.size} bytes, but we sent "
+            f"{reader.sha1} / {reader.bytes_read} bytes" + ("; the Box copy was deleted" if delete else ""),
+            system="box")
+
+    def _upload_in_parts(self, reader: HashingReader, name: str, size: int, *, folder_id: str | None,
+                         file_id: str | None) -> BoxFile:
+        """Box's upload-session contract (box_limits_and_webhooks.md §2): create the session (Box
+        sets the part size), send every part with its digest, commit with the whole file's
+        digest. Any failure aborts the session, so no half-sent upload stays open in Box."""
+        uploads = self._client.chunked_uploads
+        session = self._call(
+            (lambda: uploads.create_file_upload_session_for_existing_file(file_id, size, file_name=name))
+            if file_id is not None else (lambda: uploads.create_file_upload_session(folder_id, size, name)),
+            f"start an upload session for {name!r}")
+        endpoints = session.session_endpoints
+        try:
+            parts = self._send_parts(reader, name, size, int(session.part_size), endpoints.upload_part)
+            digest = "sha=" + base64.b64encode(bytes.fromhex(reader.sha1)).decode()
+            return self._commit(endpoints.commit, parts, digest, name)
+        except BaseException:
+            try:
+                self._call(lambda: uploads.delete_file_upload_session_by_url(endpoints.abort),
+                           f"abort the upload session of {name!r}")
+            except ClientError:
+                pass  # the session expires by itself after 7 days; the original error matters more
+            raise
+
+    def _send_parts(self, reader: HashingReader, name: str, size: int, part_size: int, url: str) -> list[UploadPart]:
+        parts: list[UploadPart] = []
+        offset = 0
+        while offset < size:
+            chunk = _read_exactly(reader, min(part_size, size - offset))
+            sha1 = hashlib.sha1(chunk)
+            end = offset + len(chunk) - 1
+            uploaded = self._call(lambda chunk=chunk, sha1=sha1, end=end, offset=offset:
+                                  self._client.chunked_uploads.upload_file_part_by_url(
+                                      url, io.BytesIO(chunk), "sha=" + base64.b64encode(sha1.digest()).decode(),
+                                      f"bytes {offset}-{end}/{size}"),
+                                  f"upload part {offset}-{end} of {name!r}")
+            part = uploaded.part
+            if (part.sha_1 or "").lower() != sha1.hexdigest() or part.size != len(chunk) or part.offset != offset:
+                raise IntegrityError(f"Box stored part {offset}-{end} of {name!r} differently from what was sent",
+                                     system="box")
+            parts.append(UploadPart(part_id=part.part_id, offset=part.offset, size=part.size, sha_1=part.sha_1))
+            offset = end + 1
+        return parts
+
+    def _commit(self, url: str, parts: list[UploadPart], digest: str, name: str) -> BoxFile:
+        """Commit, and poll while Box answers 202 (still assembling) for as long as its
+        ``Retry-After`` asks, within ``commit_wait_s``. The SDK returns ``None`` after its own
+        attempts (box/box-python-sdk#685); this loop reads the status itself."""
+        deadline = time.monotonic() + self.commit_wait_s
+        started = time.monotonic()
+        while True:
+            response = self._call(lambda: self._client.make_request(FetchOptions(
+                url=url, method="POST", headers={"digest": digest}, data=serialize({"parts": parts}),
+                content_type="application/json", response_format=ResponseFormat.JSON,
+                network_session=self._commit_session)), f"commit the upload of {name!r}")
+            if response.status != 202:
+                files = deserialize(response.data, Files)
+                if not files.entries:
+                    raise InvalidData(f"Box committed {name!r} but returned no file", system="box")
+                return _box_file(files.entries[0])
+            wait = _retry_after(response.headers, default=1.0)
+            if time.monotonic() + wait > deadline:
+                raise TransientError(
+                    f"Box was still assembling {name!r} {time.monotonic() - started:.0f} s after its last part "
+                    f"(commit answered 202 each time, limit {self.commit_wait_s:.0f} s); the upload session was "
+                    "aborted and the file will be sent again", retry_after=wait, status=202, system="box")
+            time.sleep(wait)
 
     # -- error mapping --------------------------------------------------------------------
     def _call(self, fn: Callable[[], Any], what: str) -> Any:
@@ -409,6 +540,37 @@ def _conflicting_id(exc: Conflict, want_type: str) -> str:
         if item.get("type") == want_type and item.get("id"):
             return str(item["id"])
     raise exc
+
+
+def _read_exactly(reader: HashingReader, size: int) -> bytes:
+    """``size`` bytes of the reader (one part of an upload session)."""
+    pieces, got = [], 0
+    while got < size:
+        piece = reader.read(size - got)
+        if not piece:
+            raise IntegrityError(f"the source ended after {reader.bytes_read} bytes, it declared "
+                                 f"{reader.expected_size}", system="box")
+        pieces.append(piece)
+        got += len(piece)
+    return b"".join(pieces)
+
+
+def _retry_after(headers: dict[str, str], default: float) -> float:
+    """Box's ``Retry-After`` in seconds (capped at a minute; an unreadable value counts as ``default``)."""
+    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    try:
+        return min(max(float(value), 0.0), 60.0) if value is not None else default
+    except ValueError:
+        return default
+
+
+class _AcceptedIsAnAnswer(BoxRetryStrategy):
+    """The SDK's retries, except that a 202 is returned to us (the commit loop reads it)."""
+
+    def should_retry(self, fetch_options: Any, fetch_response: Any, attempt_number: int) -> bool:
+        if fetch_response.status == 202:
+            return False
+        return super().should_retry(fetch_options, fetch_response, attempt_number)
 
 
 def _box_file(file: Any) -> BoxFile:
