@@ -163,7 +163,8 @@ def run_raw(args: dict[str, Any]) -> dict[str, Any]:
     folder_id = store.ensure_folder_path(args["box_root_folder_id"], [args["box_folder_name"]])
 
     def move(asset: Any) -> int:  # noqa: ANN401
-        return clients.transfer.stream_dam_to_box(dam, store, asset.asset_id, folder_id, asset.name).size
+        return clients.transfer.stream_dam_to_box(dam, store, asset.asset_id, folder_id, asset.name,
+                                                 declared_size=asset.size).size
 
     with ThreadPoolExecutor(max_workers=args["concurrency"]) as pool:
         moved = sum(pool.map(move, assets))

@@ -61,6 +61,16 @@ class BoxUpload(BaseModel):
     size: int
 
 
+class CampaignBoxFolder(BaseModel):
+    """The Box folder a DAM→Box workflow keeps for a campaign (found by id, whatever its name)."""
+
+    workflow: str
+    campaign_folder_id: str
+    box_root_folder_id: str
+    box_folder_id: str
+    box_folder_name: str
+
+
 # How long a thread waits for a free pooled connection before giving up (a transient error).
 CONNECTION_WAIT_S = 60.0
 
@@ -230,6 +240,24 @@ class TrackingDatabase:
             cur.execute(_RECORD_UPLOAD, {**upload.model_dump(), "campaign_number": campaign_number, "event": event,
                                          "detail": json.dumps(_no_nul(detail), default=str),
                                          "flow_run_id": flow_run_id})
+
+    # -- campaign Box folders -------------------------------------------------------------
+    def campaign_box_folders(self, campaign_folder_id: str) -> list[CampaignBoxFolder]:
+        """Every Box folder a workflow made for this campaign (one per workflow)."""
+        rows = self.fetch_all("SELECT * FROM campaign_box_folders WHERE campaign_folder_id=%s ORDER BY workflow",
+                              (campaign_folder_id,))
+        return [CampaignBoxFolder.model_validate(r) for r in rows]
+
+    def remember_campaign_box_folder(self, folder: CampaignBoxFolder) -> None:
+        """Record (or update) the Box folder of a campaign for a workflow."""
+        with self.transaction() as cur:
+            cur.execute(
+                "INSERT INTO campaign_box_folders (workflow, campaign_folder_id, box_root_folder_id, box_folder_id,"
+                " box_folder_name) VALUES (%(workflow)s, %(campaign_folder_id)s, %(box_root_folder_id)s,"
+                " %(box_folder_id)s, %(box_folder_name)s) ON CONFLICT (workflow, campaign_folder_id) DO UPDATE SET"
+                " box_root_folder_id=EXCLUDED.box_root_folder_id, box_folder_id=EXCLUDED.box_folder_id,"
+                " box_folder_name=EXCLUDED.box_folder_name, updated_at=now()",
+                _no_nul(folder.model_dump()))
 
     # -- localised versions (A2→A3) -------------------------------------------------------
     def master_by_tracking_id(self, tracking_id: str) -> dict[str, Any] | None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 from typing import Protocol
 
-from clients.box import BoxFile, BoxStore
+from clients.box import BoxFile, BoxStore, HashingReader
+from clients.errors import IntegrityError, InvalidData
 
 CHUNK_SIZE = 1024 * 1024
 
@@ -22,23 +23,45 @@ class DamContentSource(Protocol):
 
 
 def stream_dam_to_box(dam: DamContentSource, box: BoxStore, asset_id: str, folder_id: str, name: str,
-                      *, replace_file_id: str | None = None) -> BoxFile:
+                      *, declared_size: int, replace_file_id: str | None = None) -> BoxFile:
     """Copy one DAM asset's master file into Box folder ``folder_id`` as ``name``.
 
-    With ``replace_file_id`` the bytes become a new version of that Box file instead.
+    ``declared_size`` is the asset's ``content_size`` as the DAM describes it: what Box gets is
+    checked against it, not only against the bytes that passed. An empty master, an answer
+    whose length disagrees, or a body that ends early or runs long raises before Box keeps
+    anything (OTMM declares no checksum, so size is what can be checked; Box's SHA-1 of what it
+    stored is checked against the bytes sent). With ``replace_file_id`` the bytes become a new
+    version of that Box file instead.
     """
+    _check_declared(asset_id, declared_size)
     with dam.open_content(asset_id) as content:
+        _check_answer(asset_id, content.size, declared_size)
         if replace_file_id:
-            return box.upload_new_version(replace_file_id, name, content.iter_bytes(CHUNK_SIZE), content.size)
-        return box.upload_stream(folder_id, name, content.iter_bytes(CHUNK_SIZE), content.size)
+            return box.upload_new_version(replace_file_id, name, content.iter_bytes(CHUNK_SIZE), declared_size)
+        return box.upload_stream(folder_id, name, content.iter_bytes(CHUNK_SIZE), declared_size)
 
 
-def dam_sha1(dam: DamContentSource, asset_id: str) -> tuple[str, int]:
-    """SHA-1 and size of a DAM asset, streamed (used to recognise a copy already in Box)."""
+def dam_sha1(dam: DamContentSource, asset_id: str, *, declared_size: int) -> str:
+    """SHA-1 of a DAM asset, streamed and checked against its declared size (used to recognise
+    a copy already in Box)."""
+    _check_declared(asset_id, declared_size)
     digest = hashlib.sha1()
-    size = 0
     with dam.open_content(asset_id) as content:
-        for chunk in content.iter_bytes(CHUNK_SIZE):
+        _check_answer(asset_id, content.size, declared_size)
+        reader = HashingReader(content.iter_bytes(CHUNK_SIZE), expected_size=declared_size)
+        while chunk := reader.read(CHUNK_SIZE):
             digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
+    return digest.hexdigest()
+
+
+def _check_declared(asset_id: str, declared_size: int) -> None:
+    if declared_size <= 0:
+        raise InvalidData(f"DAM asset {asset_id} declares no content (content_size {declared_size} or missing): "
+                          "an empty master is not sent to Box; replace the file in the DAM and run again",
+                          system="dam")
+
+
+def _check_answer(asset_id: str, answer_size: int, declared_size: int) -> None:
+    if answer_size != declared_size:
+        raise IntegrityError(f"the DAM sent {answer_size} bytes for asset {asset_id}, which declares content_size "
+                             f"{declared_size}; nothing was sent to Box", system="dam")

@@ -48,6 +48,23 @@ B1_TO_B2 = TransferWorkflow(name="b1-to-b2", from_status="B1", to_status="B2", s
                             campaign_id_column="global_master_campaign_id")
 
 
+DAM_TO_BOX: dict[str, TransferWorkflow] = {w.name: w for w in (A1_TO_A2, A5_TO_A6, B1_TO_B2)}
+
+
+def once_per_asset(assets: list[DamAsset]) -> tuple[list[DamAsset], list[DamAsset]]:
+    """``(kept, repeated)``: each DAM asset once, at the first place the listing gave it.
+
+    A DAM listing can name one asset twice (paging that shifts while an editor works, an asset
+    linked in two sub-folders); it is still one asset and becomes one Box file.
+    """
+    seen: set[str] = set()
+    kept, repeated = [], []
+    for asset in assets:
+        (repeated if asset.asset_id in seen else kept).append(asset)
+        seen.add(asset.asset_id)
+    return kept, repeated
+
+
 class AssetOutcome(StrEnum):
     """What happened to one asset in one run."""
 

@@ -34,8 +34,9 @@ from domain.transfers import (
     RunSummary,
     TransferWorkflow,
     campaign_outcome,
+    once_per_asset,
 )
-from tasks.box import ensure_box_folder
+from tasks.box import campaign_box_folder
 from tasks.dam import list_campaign_assets, search_campaigns, set_campaign_status
 from tasks.notify import email_on_failure, send_emails
 from tasks.transfer import share_out, transfer_assets
@@ -159,7 +160,10 @@ def run_transfer_workflow(
             if listing.state.is_failed():
                 results[campaign.folder_id] = _campaign_error(campaign, listing.state.message)
                 continue
-            assets: list[DamAsset] = listing.result()
+            assets, repeated = once_per_asset(listing.result())
+            if repeated:
+                logger.warning("Campaign %s: the DAM listed %d asset(s) twice (%s); each is copied once",
+                               campaign.number, len(repeated), ", ".join(a.dam_path for a in repeated[:5]))
             chosen = [a for a in assets if selected(a)]
             skipped[campaign.folder_id] = [
                 AssetResult(campaign_number=campaign.number, dam_path=a.dam_path, dam_asset_id=a.asset_id,
@@ -167,8 +171,8 @@ def run_transfer_workflow(
                 for a in assets if not selected(a)
             ]
             if chosen:  # a campaign with nothing to send gets no Box folder
-                folders[campaign.folder_id] = (chosen, ensure_box_folder.submit(box, box_root_folder_id,
-                                                                                workflow.box_folder_name(campaign)))
+                folders[campaign.folder_id] = (chosen, campaign_box_folder.submit(box, tracking, workflow, campaign,
+                                                                                  box_root_folder_id))
         for campaign in campaigns:  # the campaigns' folders were prepared in parallel
             if campaign.folder_id not in folders:
                 continue

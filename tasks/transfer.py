@@ -18,7 +18,8 @@ from prefect.runtime import flow_run
 from blocks.box import BoxCredentials
 from blocks.dam import DamCredentials
 from blocks.tracking_database import TrackingDatabaseBlock
-from clients.errors import AlreadyExists
+from clients.box import BoxFile, BoxStore
+from clients.errors import AlreadyExists, NotFound
 from clients.tracking_db import BoxUpload, MasterAssetRecord
 from clients.transfer import dam_sha1, stream_dam_to_box
 from domain.box_names import box_safe_name, tracked_file_name
@@ -126,8 +127,10 @@ def copy_asset(job: AssetJob, dam: DamCredentials, box: BoxCredentials, tracking
                ) -> AssetResult:
     """Give the asset its tracking ID and stream it from the DAM into the campaign's Box folder.
 
-    Safe to repeat: an identical file already in Box (from an earlier run, or from a run that
-    crashed before recording it) is recognised by name and SHA-1 and not uploaded again.
+    Safe to repeat, and one Box file per asset whatever the DAM does between runs: the file
+    recorded for the asset is found by id (moved and renamed in Box when the asset moved or was
+    renamed in the DAM), an identical copy left by a run that crashed before recording it is
+    recognised by SHA-1, and a changed master becomes a new version of the same file.
     """
     logger = get_run_logger()
     db, store, dam_client = tracking.get_client(), box.get_client(), dam.get_client()
@@ -150,30 +153,32 @@ def copy_asset(job: AssetJob, dam: DamCredentials, box: BoxCredentials, tracking
                            size=asset.size, details=job.details)
 
     # The common case (never sent) costs two requests: the DAM download and the Box upload.
-    # A record of an earlier upload is checked against Box; a copy left by a run that crashed
-    # before recording it makes the upload answer "already exists", and is compared by SHA-1.
-    existing = store.find_file(folder_id, name, size=max(asset.size, 1)) if previous is not None else None
-    if existing is not None and previous is not None and previous.box_file_id == existing.id \
-            and previous.sha1 == existing.sha1 and existing.size == asset.size:
-        logger.info("%s already in Box as %s (file %s)", asset.dam_path, box_path, existing.id)
-        return result(AssetOutcome.ALREADY_IN_BOX, existing.id)
-
-    event = "uploaded_to_box"
-    stored = None
-    if existing is None:
+    # A recorded upload is looked up by id (one request) and put where the DAM has the asset now.
+    existing = _recorded_file(store, previous, folder_id, name) if previous is not None else None
+    unchanged = existing is not None and previous is not None and previous.sha1 == existing.sha1 \
+        and existing.size == asset.size and asset.size > 0
+    event, outcome, stored = "uploaded_to_box", AssetOutcome.UPLOADED, None
+    if unchanged:
+        stored, outcome, event = existing, AssetOutcome.ALREADY_IN_BOX, "found_in_box"
+    elif existing is None:
         try:
-            stored = stream_dam_to_box(dam_client, store, asset.asset_id, folder_id, name)
-            outcome = AssetOutcome.UPLOADED
-        except AlreadyExists as exc:
+            stored = stream_dam_to_box(dam_client, store, asset.asset_id, folder_id, name, declared_size=asset.size)
+        except AlreadyExists as exc:  # a copy left by a run that crashed before recording it
             existing = store.get_file(exc.existing_id)
     if stored is None:
-        sha1, _ = dam_sha1(dam_client, asset.asset_id)
-        if sha1 == existing.sha1:
+        if dam_sha1(dam_client, asset.asset_id, declared_size=asset.size) == existing.sha1 \
+                and existing.size == asset.size:
             stored, outcome, event = existing, AssetOutcome.ALREADY_IN_BOX, "found_in_box"
         else:
-            stored = stream_dam_to_box(dam_client, store, asset.asset_id, folder_id, name, replace_file_id=existing.id)
-            outcome, event = AssetOutcome.UPLOADED, "updated_in_box"
-
+            stored = stream_dam_to_box(dam_client, store, asset.asset_id, folder_id, name, declared_size=asset.size,
+                                       replace_file_id=existing.id)
+            event = "updated_in_box"
+    moved = previous is not None and (previous.box_folder_id, previous.box_file_name) != (folder_id, name)
+    if outcome == AssetOutcome.ALREADY_IN_BOX and previous is not None and previous.box_file_id == stored.id:
+        if not moved:
+            logger.info("%s already in Box as %s (file %s)", asset.dam_path, box_path, stored.id)
+            return result(outcome, stored.id)
+        event = "moved_in_box"  # renamed or moved in the DAM since: the one Box file followed
     db.record_box_upload(
         BoxUpload(workflow=job.workflow, tracking_id=tracking_id, dam_asset_id=asset.asset_id, box_folder_id=folder_id,
                   box_file_id=stored.id, box_file_name=name, sha1=stored.sha1, size=stored.size),
@@ -182,3 +187,15 @@ def copy_asset(job: AssetJob, dam: DamCredentials, box: BoxCredentials, tracking
     )
     logger.info("%s → %s (%s, %d bytes, tracking ID %s)", asset.dam_path, box_path, event, stored.size, tracking_id)
     return result(outcome, stored.id)
+
+
+def _recorded_file(store: BoxStore, previous: BoxUpload, folder_id: str, name: str) -> BoxFile | None:
+    """The Box file recorded for the asset, moved to ``folder_id``/``name`` when the asset was
+    moved or renamed in the DAM since; None when it is no longer in Box."""
+    try:
+        file = store.get_file(previous.box_file_id)
+    except NotFound:
+        return None
+    if file.parent_id != folder_id or file.name != name:
+        file = store.move_file(file.id, folder_id, name)
+    return file
