@@ -156,6 +156,28 @@ class OtmmSimulator:
             folder.fields[f.name] = FieldValue.scalar(name)
             folder.name = f"{number} {name}".strip()
 
+    def move_asset(self, asset_id: str, folder_id: str | None = None, name: str | None = None) -> None:
+        """Move and/or rename an asset as a DAM user would; its id and content stay."""
+        with self.state.lock:
+            asset = self.state.asset(asset_id)
+            if folder_id is not None:
+                self.state.folder(folder_id)
+                asset.parent_id = folder_id
+            if name is not None:
+                asset.name = name
+
+    def link_asset(self, asset_id: str, folder_id: str) -> None:
+        """List the asset in ``folder_id`` too (see ``Asset.links``)."""
+        with self.state.lock:
+            self.state.folder(folder_id)
+            self.state.asset(asset_id).links.add(folder_id)
+
+    def replace_content(self, asset_id: str, size: int) -> None:
+        """A new master file of ``size`` bytes for the asset (someone replaced it in the DAM)."""
+        with self.state.lock:
+            asset = self.state.asset(asset_id)
+            asset.size, asset.sha1, asset.file_path = size, None, None
+
     def campaigns(self) -> list[dict[str, Any]]:
         """Every campaign folder (a folder with a campaign number): number, name, status, type, folder_id."""
         f = self.fields.campaign

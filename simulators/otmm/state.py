@@ -105,6 +105,9 @@ class Asset(Node):
     file_path: Path | None = None
     sha1: str | None = None  # cached once computed
     import_job_id: int | None = None
+    # Further folders that list this asset: a DAM listing can name one asset twice (an offset
+    # page that shifts while someone edits the folder repeats an item); this reproduces it.
+    links: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -214,13 +217,13 @@ class OtmmState:
         """Direct children (folders and assets), sorted by name (case-insensitive), then id."""
         with self.lock:
             kids: list[Folder | Asset] = [f for f in self.folders.values() if f.parent_id == folder_id]
-            kids += [a for a in self.assets.values() if a.parent_id == folder_id]
+            kids += [a for a in self.assets.values() if a.parent_id == folder_id or folder_id in a.links]
         return sorted(kids, key=lambda k: (k.name.casefold(), k.name, k.id))
 
     def child_counts(self, folder_id: str) -> dict[str, int]:
         with self.lock:
             folders = sum(1 for f in self.folders.values() if f.parent_id == folder_id)
-            assets = sum(1 for a in self.assets.values() if a.parent_id == folder_id)
+            assets = sum(1 for a in self.assets.values() if a.parent_id == folder_id or folder_id in a.links)
         return {"total_child_count": folders + assets, "container_count": folders, "asset_count": assets}
 
     def ancestors(self, node: Node) -> list[Folder]:
