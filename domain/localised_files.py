@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from domain.campaigns import CampaignStatus
+
 
 class AgencyFile(BaseModel):
     """A file an agency put in the Box agency-upload folder."""
@@ -29,6 +31,9 @@ class ImportOutcome(StrEnum):
     BAD_NAME = "bad_name"  # left in Box
     UNKNOWN_TRACKING_ID = "unknown_tracking_id"  # left in Box
     DUPLICATE = "duplicate"  # same content already imported; left in Box
+    EMPTY_FILE = "empty_file"  # 0 bytes: left in Box
+    CAMPAIGN_NOT_OPEN = "campaign_not_open"  # its campaign is not in A2 or A6: left in Box
+    DEFERRED = "deferred"  # importable, but this run's max_files was reached: the next run takes it
     FAILED = "failed"  # left in Box, retried next run
     IN_PROGRESS = "in_progress"  # an overlapping run is importing it right now; left to that run
 
@@ -39,6 +44,33 @@ class ImportOutcome(StrEnum):
     @property
     def is_error(self) -> bool:
         return self == ImportOutcome.FAILED
+
+
+# Localised files are imported while their campaign waits for them: in A2 (agencies adapt the
+# masters) and A6 (rejected assets are being reworked). In any other status the file stays in
+# Box with the reason, so nothing lands in a campaign under review, live, or not yet sent out.
+IMPORTING_STATUSES = (CampaignStatus.A2, CampaignStatus.A6)
+_STATUS_WORDS = {
+    CampaignStatus.A1: "its masters have not been sent to Box yet",
+    CampaignStatus.A3: "its localised assets are under review",
+    CampaignStatus.A4: "its review is finished",
+    CampaignStatus.A5: "its rejected assets have not been sent for rework yet",
+    CampaignStatus.B1: "it is a global campaign", CampaignStatus.B2: "it is a global campaign",
+}
+
+
+def why_campaign_takes_no_files(number: str, status: str) -> str | None:
+    """Why a file of a campaign in ``status`` is not imported (None: it is imported)."""
+    if status in IMPORTING_STATUSES:
+        return None
+    words = _STATUS_WORDS.get(status, "that status is not a known campaign status")  # type: ignore[call-overload]
+    return (f"campaign {number} is in status {status or '(none)'} ({words}); localised files are imported only "
+            "while a campaign is in A2 or A6 — the file stays in Box until the campaign is moved back to A2 or A6, "
+            "or delete it")
+
+
+def deferred_reason(max_files: int) -> str:
+    return f"deferred to the next run: this run imports at most max_files={max_files} file(s)"
 
 
 class ImportResult(BaseModel):

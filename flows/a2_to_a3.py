@@ -14,8 +14,14 @@ from blocks.creativex import CreativeXCredentials
 from blocks.dam import DamCredentials
 from blocks.mail_server import MailServer
 from blocks.tracking_database import TrackingDatabaseBlock
-from domain.file_names import FileNameError, parse_returned_file_name
-from domain.localised_files import AgencyFile, ImportOutcome, ImportResult
+from domain.file_names import FileNameError, ReturnedFileName, parse_returned_file_name
+from domain.localised_files import (
+    AgencyFile,
+    ImportOutcome,
+    ImportResult,
+    deferred_reason,
+    why_campaign_takes_no_files,
+)
 from domain.notifications import a2_to_a3_complete_notification, files_uploaded_notification
 from tasks.dam import find_campaigns, get_campaign, set_campaign_status
 from tasks.localised import import_localised_file, list_agency_files
@@ -69,18 +75,23 @@ def a2_to_a3(
     db = tracking.get_client()
 
     results: list[ImportResult] = []
-    submitted: list[tuple[AgencyFile, PrefectFuture]] = []
+    waiting: list[tuple[AgencyFile, ReturnedFileName, dict]] = []
     for file in list_agency_files(box, agency_folder_id):
-        left = _why_left_in_box(file, db)
-        if left is not None:
-            results.append(left)
-            continue
-        if len(submitted) >= max_files:
-            break
-        name = parse_returned_file_name(file.name)
-        master = db.master_by_tracking_id(name.tracking_id)
+        triaged = _triage(file, db)
+        if isinstance(triaged, ImportResult):
+            results.append(triaged)
+        else:
+            waiting.append((file, *triaged))
+    importable, not_now = _campaigns_taking_files(waiting, dam)
+    results += not_now
+    submitted: list[tuple[AgencyFile, PrefectFuture]] = []
+    for file, name, master in importable[:max_files]:
         submitted.append((file, import_localised_file.submit(file, name, master, dam, box, tracking, creativex,
                                                              keep_files=keep_files, dry_run=dry_run)))
+    results += [ImportResult(box_path=file.box_path, box_file_id=file.box_file_id, outcome=ImportOutcome.DEFERRED,
+                             reason=deferred_reason(max_files), tracking_id=name.tracking_id,
+                             campaign_number=master["campaign_number"])
+                for file, name, master in importable[max_files:]]
     for file, future in submitted:
         future.wait()
         if future.state.is_completed():
@@ -94,7 +105,7 @@ def a2_to_a3(
     _publish(results, dry_run, moved)
     run_id = str(flow_run.id) if flow_run.id else None
     emails = [files_uploaded_notification(results, run_id)] if any(
-        r.outcome == ImportOutcome.IMPORTED for r in results) else []
+        r.outcome in (ImportOutcome.IMPORTED, ImportOutcome.CAMPAIGN_NOT_OPEN) for r in results) else []
     emails += [a2_to_a3_complete_notification(number, name, run_id) for number, name in moved]
     if send_emails(mail, emails):
         logger.error("some emails could not be sent")
@@ -110,8 +121,8 @@ def a2_to_a3(
     return Completed(message=message, data=data)
 
 
-def _why_left_in_box(file: AgencyFile, db) -> ImportResult | None:  # noqa: ANN001 - TrackingDatabase
-    """The reason a file cannot be imported (it stays in Box), or None when it can."""
+def _triage(file: AgencyFile, db) -> ImportResult | tuple[ReturnedFileName, dict]:  # noqa: ANN001
+    """Why a file cannot be imported (a row: it stays in Box), or its parsed name and master."""
     def left(outcome: ImportOutcome, reason: str, tracking_id: str | None = None) -> ImportResult:
         return ImportResult(box_path=file.box_path, box_file_id=file.box_file_id, outcome=outcome, reason=reason,
                             tracking_id=tracking_id)
@@ -121,15 +132,41 @@ def _why_left_in_box(file: AgencyFile, db) -> ImportResult | None:  # noqa: ANN0
     except FileNameError as exc:
         return left(ImportOutcome.BAD_NAME, str(exc))
     if file.size == 0:
-        return left(ImportOutcome.BAD_NAME, "the file is empty (0 bytes)", name.tracking_id)
-    if db.master_by_tracking_id(name.tracking_id) is None:
+        return left(ImportOutcome.EMPTY_FILE, "the file is empty (0 bytes): upload the finished file again",
+                    name.tracking_id)
+    master = db.master_by_tracking_id(name.tracking_id)
+    if master is None:
         return left(ImportOutcome.UNKNOWN_TRACKING_ID, f"no master asset has tracking ID {name.tracking_id}",
                     name.tracking_id)
     copy = db.imported_copy(name.tracking_id, file.sha1, file.box_file_id)
     if copy is not None:
         return left(ImportOutcome.DUPLICATE, f"the same file was already imported as DAM asset {copy['dam_asset_id']}"
                     f" (from {copy['box_file_name']})", name.tracking_id)
-    return None
+    return name, master
+
+
+def _campaigns_taking_files(waiting: list[tuple[AgencyFile, ReturnedFileName, dict]], dam: DamCredentials
+                            ) -> tuple[list[tuple[AgencyFile, ReturnedFileName, dict]], list[ImportResult]]:
+    """The files whose campaign is in A2 or A6 now (one DAM read per campaign), and a row for each other."""
+    campaigns = {master["campaign_folder_id"]: get_campaign.submit(dam, master["campaign_folder_id"])
+                 for _, _, master in waiting}
+    importable, rows = [], []
+    for file, name, master in waiting:
+        future = campaigns[master["campaign_folder_id"]]
+        base = dict(box_path=file.box_path, box_file_id=file.box_file_id, tracking_id=name.tracking_id,
+                    campaign_number=master["campaign_number"], campaign_folder_id=master["campaign_folder_id"])
+        future.wait()
+        if not future.state.is_completed():
+            rows.append(ImportResult(**base, outcome=ImportOutcome.FAILED,
+                                     reason=f"the campaign could not be read from the DAM: {future.state.message}; "
+                                            "left in Box, retried next run"))
+            continue
+        reason = why_campaign_takes_no_files(master["campaign_number"], future.result().status)
+        if reason:
+            rows.append(ImportResult(**base, outcome=ImportOutcome.CAMPAIGN_NOT_OPEN, reason=reason))
+        else:
+            importable.append((file, name, master))
+    return importable, rows
 
 
 def _move_finished_campaigns(results: list[ImportResult], dam: DamCredentials, db,  # noqa: ANN001

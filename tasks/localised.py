@@ -91,10 +91,16 @@ def _import_claimed_file(file: AgencyFile, name: ReturnedFileName, master: dict,
     if row["created_at"] != row["updated_at"]:  # an earlier attempt got this far: did its upload land?
         dam_asset_id = next((a.asset_id for a in dam_client.walk_assets(final_assets) if a.name == file.name), None)
     if dam_asset_id is None:
-        reader = HashingReader(store.iter_file_bytes(file.box_file_id), expected_size=file.size)
+        # Checked against what Box declares for the file (size and SHA-1) while it streams: a
+        # download that is short, long or different fails before the DAM gets a whole body.
+        reader = HashingReader(store.iter_file_bytes(file.box_file_id), expected_size=file.size,
+                               expected_sha1=file.sha1)
         dam_asset_id = dam_client.create_asset(final_assets, file.name, _mime(file.name), reader, built.representation)
-        if reader.sha1 != file.sha1:
-            raise IntegrityError(f"{file.box_path}: Box sent bytes with SHA-1 {reader.sha1}, expected {file.sha1}")
+    held = dam_client.get_asset(dam_asset_id).size
+    if held != file.size:  # the file leaves Box only once the DAM holds exactly what Box declared
+        raise IntegrityError(f"{file.box_path}: the DAM holds {held} bytes as asset {dam_asset_id}, Box declares "
+                             f"{file.size}; the file stays in Box — check asset {dam_asset_id} in the DAM",
+                             system="dam")
     db.finish_derivative(file.box_file_id, dam_asset_id, flow_run_id=run_id)
     deleted = False
     if not keep_files:
