@@ -298,7 +298,7 @@ def _publish_table(workflow: TransferWorkflow, results: list[CampaignResult]) ->
     rows = [
         {"campaign": r.campaign.number, "campaign_name": r.campaign.name, "path": a.dam_path,
          "tracking_id": a.tracking_id or "", "outcome": a.outcome.value, "box_path": a.box_path or "",
-         "error": a.error or "", **a.details}
+         "error": a.error or "", "dam_asset_id": a.dam_asset_id, **a.details}
         for r in results for a in r.assets
     ]
     rows += [

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import clients.tracking_db as tracking_db
-from clients.tracking_db import BoxUpload, MasterAssetRecord, TrackingDatabase
+from clients.tracking_db import MIGRATIONS_DIR, BoxUpload, MasterAssetRecord, TrackingDatabase
 
 
 @pytest.fixture
@@ -23,9 +23,12 @@ def record(asset: str, campaign: str = "folder-1") -> MasterAssetRecord:
                              file_name=f"{asset}.jpg", extension="jpg", size=10, metadata={"k": "v"})
 
 
+ALL_MIGRATIONS = sorted(p.stem for p in MIGRATIONS_DIR.glob("*.sql"))
+
+
 def test_migrations_are_idempotent_and_versioned(tracking_dsn: str) -> None:
     with TrackingDatabase(tracking_dsn) as database:
-        assert database.migrate() == ["0001_tracking"]
+        assert database.migrate() == ALL_MIGRATIONS and ALL_MIGRATIONS[0] == "0001_tracking"
         assert database.migrate() == []
         tables = {r["table_name"] for r in database.fetch_all(
             "SELECT table_name FROM information_schema.tables WHERE table_schema='public'")}
@@ -40,7 +43,7 @@ def test_concurrent_migrations_do_not_collide(tracking_dsn: str) -> None:
 
     with ThreadPoolExecutor(4) as pool:
         applied = list(pool.map(run, range(4)))
-    assert sorted(map(len, applied)) == [0, 0, 0, 1]
+    assert sorted(map(len, applied)) == [0, 0, 0, len(ALL_MIGRATIONS)]
 
 
 def test_tracking_id_is_stable_per_asset_and_campaign(db: TrackingDatabase) -> None:

@@ -78,11 +78,7 @@ def test_a1_to_a2_hostile_campaign_and_asset_names_and_metadata(env):
     state = a1_to_a2(box_root_folder_id=env.box_root, return_state=True)
 
     rows = artifact(state, "a1-to-a2-assets")
-    by_asset = {}
-    for r in rows:
-        master = env.db.fetch_all("SELECT dam_asset_id FROM master_assets WHERE tracking_id=%s", (r["tracking_id"],))
-        if master:
-            by_asset[master[0]["dam_asset_id"]] = r
+    by_asset = {r["dam_asset_id"]: r for r in rows if r.get("dam_asset_id")}
     files = box_files_under(env, env.box_root)
     for label, asset_id in {**assets, "good": good}.items():
         row = by_asset.get(asset_id)
@@ -98,6 +94,7 @@ def test_a1_to_a2_hostile_campaign_and_asset_names_and_metadata(env):
         assert "/" not in name and "\\" not in name and len(name) <= 255 and name == name.strip(), (label, name)
         assert not any(ord(c) < 32 for c in name), (label, name)
     assert by_asset[good]["outcome"] == "uploaded"
+    assert "declares no content" in by_asset[assets["zero bytes"]]["error"]  # never an empty master in Box
     assert len(files) == sum(1 for r in by_asset.values() if r["outcome"] == "uploaded")
     campaign_folders = {f["path"] for f in env.box.sim.folders()}
     assert any(p.startswith("Local adaptation/C000000601-") for p in campaign_folders), campaign_folders
@@ -132,7 +129,6 @@ def test_a2_to_a3_hostile_agency_file_names(env):
         "ZZZZZZ_Unknown_it-IT_Lazio.jpg": b"x" * 11,
         f"{ta}_Empty_it-IT_Lazio.jpg": b"",
         f"{ta}_No extension_it-IT_Lazio": b"x" * 12,
-        f"{ta.lower()}_Lower case id_it-IT_Lazio.jpg": b"x" * 13,
         f"{ta}_Right-to-left \u202egpj.exe_it-IT_Lazio.jpg": b"x" * 14,
         f"{ta}_Zero\u200bwidth_it-IT_Lazio.jpg": b"x" * 15,
         "..": None,
@@ -142,6 +138,7 @@ def test_a2_to_a3_hostile_agency_file_names(env):
         f"{ta}_Ünïcödé 日本語 עברית Ελληνικά_it-IT_Lazio.jpg": b"unicode" * 20,
         f"{ta}_{'D' * 220}_it-IT_Lazio.jpg": b"long" * 20,
         f"{tb}_Garbage master metadata_it-IT_Lazio.jpg": b"garbage" * 20,
+        f"{ta.lower()}_Lower case id_it-IT_Lazio.jpg": b"x" * 13,  # IDs are matched whatever their case
     }
     bad.pop("..")  # Box itself refuses that name
     assert all(len(n) <= 255 for n in [*bad, *good])
@@ -153,7 +150,7 @@ def test_a2_to_a3_hostile_agency_file_names(env):
     rows = {r["box_path"]: r for r in artifact(state, "a2-to-a3-files")}
     assert set(rows) == set(bad) | set(good), sorted(rows)
     for name in bad:
-        assert rows[name]["outcome"] in ("bad_name", "unknown_tracking_id"), rows[name]
+        assert rows[name]["outcome"] in ("bad_name", "unknown_tracking_id", "empty_file"), rows[name]
         assert rows[name]["left_in_box"] is True and len(rows[name]["reason"]) > 10, rows[name]
     assert "no master asset" in rows["ZZZZZZ_Unknown_it-IT_Lazio.jpg"]["reason"]
     assert "empty" in rows[f"{ta}_Empty_it-IT_Lazio.jpg"]["reason"]
