@@ -42,3 +42,23 @@ def test_summary_counts_and_message() -> None:
 def test_box_folder_name_of_a_workflow() -> None:
     c = Campaign(folder_id="f", number="C000000078", name="Spring/Launch", status="A1")
     assert A1_TO_A2.box_folder_name(c) == "C000000078-Spring_Launch"
+
+
+def test_an_asset_listed_twice_is_kept_once_at_its_first_place() -> None:
+    from domain.campaigns import DamAsset
+    from domain.transfers import once_per_asset
+
+    a = DamAsset(asset_id="a", name="hero.jpg", size=1, sub_path=["Social"])
+    b = DamAsset(asset_id="b", name="post.png", size=1)
+    kept, repeated = once_per_asset([a, b, a.model_copy(update={"sub_path": ["Twin"]})])
+    assert [x.asset_id for x in kept] == ["a", "b"] and kept[0].sub_path == ["Social"]
+    assert [x.sub_path for x in repeated] == [["Twin"]]
+
+
+def test_files_are_imported_only_while_the_campaign_waits_for_them() -> None:
+    from domain.localised_files import why_campaign_takes_no_files
+
+    assert why_campaign_takes_no_files("C1", "A2") is None and why_campaign_takes_no_files("C1", "A6") is None
+    for status in ("A1", "A3", "A4", "A5", "B1", "B2", "", "Z9"):
+        reason = why_campaign_takes_no_files("C1", status)
+        assert reason and "C1" in reason and "A2 or A6" in reason, status
