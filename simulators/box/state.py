@@ -297,6 +297,16 @@ class BoxState:
                 parent_id = existing.id if existing else self.create_folder(parent_id, part).id
             return parent_id
 
+    def _changeable(self, item_id: str, kind: str, if_match: str | None, verb: str) -> Item:
+        """The item, unless it is the root (403) or ``if-match`` names another version (412)."""
+        item = self.get(item_id, kind)
+        if item.id == ROOT_ID:
+            raise BoxError(403, "access_denied_insufficient_permissions", f"The root folder cannot be {verb}")
+        if if_match and if_match != str(item.version):
+            raise BoxError(412, "precondition_failed",
+                           "The resource has been modified. Retrieve the resource again and retry")
+        return item
+
     def update(self, item_id: str, kind: str, name: str | None = None, parent_id: str | None = None,
                if_match: str | None = None) -> Item:
         """Rename and/or move an item (``PUT /folders/:id``, ``PUT /files/:id``).
@@ -306,12 +316,7 @@ class BoxState:
         a list), ``if-match`` mismatch is 412, and a folder cannot move into itself or below it.
         """
         with self.lock:
-            item = self.get(item_id, kind)
-            if item.id == ROOT_ID:
-                raise BoxError(403, "access_denied_insufficient_permissions", "The root folder cannot be changed")
-            if if_match and if_match != str(item.version):
-                raise BoxError(412, "precondition_failed",
-                               "The resource has been modified. Retrieve the resource again and retry")
+            item = self._changeable(item_id, kind, if_match, "changed")
             new_name = item.name if name is None else check_name(name)
             new_parent = item.parent_id if parent_id is None else str(parent_id)
             self.get(str(new_parent), "folder")
@@ -391,12 +396,7 @@ class BoxState:
     def delete(self, item_id: str, kind: str, recursive: bool = False, if_match: str | None = None) -> None:
         """Delete a file, or a folder (400 ``folder_not_empty`` unless ``recursive``)."""
         with self.lock:
-            item = self.get(item_id, kind)
-            if item.id == ROOT_ID:
-                raise BoxError(403, "access_denied_insufficient_permissions", "The root folder cannot be deleted")
-            if if_match and if_match != str(item.version):
-                raise BoxError(412, "precondition_failed",
-                               "The resource has been modified. Retrieve the resource again and retry")
+            item = self._changeable(item_id, kind, if_match, "deleted")
             if kind == "folder" and self.children_index.get(item.id) and not recursive:
                 raise BoxError(400, "folder_not_empty", "Cannot delete – folder not empty")
             self._unlink(item)
