@@ -3,10 +3,18 @@
 Prefect hands tasks copies of block objects, so a client cached on the instance would be
 rebuilt for every task. Clients here are thread-safe and are shared by every task of the
 process that uses the same block values (secrets included in the key, kept only in memory).
+
+The clients are closed when the process ends (``atexit``), which is where a client signs out
+(an OTMM session is deleted). Not at the end of each flow run: a worker runs every flow run in
+a process of its own, so process end *is* the end of the run; under ``prefect serve`` (and in
+tests) runs share the process and may overlap, and closing a client one run still uses would
+break that run. A session left open between runs ends by the DAM's inactivity timeout, and a
+client whose session has ended signs in again on the 401.
 """
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import threading
 from collections.abc import Callable
@@ -42,7 +50,7 @@ def _identity(block: Block) -> str:
 
 
 def clear_cached_clients() -> None:
-    """Forget every live client (tests that restart a simulator call this)."""
+    """Close and forget every live client (at process exit; tests that restart a simulator call it too)."""
     with _lock:
         for client in _clients.values():
             close = getattr(client, "close", None)
@@ -52,6 +60,9 @@ def clear_cached_clients() -> None:
                 except Exception:  # noqa: BLE001 - closing is best effort
                     pass
         _clients.clear()
+
+
+atexit.register(clear_cached_clients)
 
 
 def ca_bundle_file(pem: str | None) -> str | None:

@@ -2,7 +2,7 @@
 
 Everything the flows need from the DAM goes through :class:`OtmmClient`. It raises the typed
 errors of :mod:`clients.errors` (never returns ``None`` on failure) and is thread-safe: one
-instance, one connection pool and one cached token serve every worker thread.
+instance, one connection pool and one sign-in serve every worker thread.
 
 Field IDs come from ``config/dam_fields.toml`` (:class:`domain.fields.DamFields`), never from
 this module. The request shapes follow ``reference/otmm_api.md``; where the reference marks a
@@ -30,21 +30,15 @@ from clients.errors import (
     NotFound,
     TransientError,
 )
-from clients.otmm_auth import (
-    SYSTEM,
-    MutualTLS,
-    OAuth2ClientCredentials,
-    OtmmAuth,
-    load_pfx,
-    parse_retry_after,
-)
+from clients.otmm_auth import API_PATH, SYSTEM, MutualTLS, OtmmAuth, load_pfx, parse_retry_after
+from clients.otmm_signin import OAuth2ClientCredentials, OtdsPasswordGrant, OtmmPasswordGrant, OtmmSession
 from domain.campaigns import Campaign, DamAsset, InvalidCampaign
 from domain.dam_metadata import FIELD_TYPE, flatten_metadata
 from domain.fields import DamFields, load_dam_fields
 
-__all__ = ["AssetContent", "MutualTLS", "OAuth2ClientCredentials", "OtmmClient", "load_pfx"]
+__all__ = ["AssetContent", "MutualTLS", "OAuth2ClientCredentials", "OtdsPasswordGrant", "OtmmClient",
+           "OtmmPasswordGrant", "OtmmSession", "load_pfx"]
 
-API_PATH = "/otmmapi/v6"
 CHUNK_SIZE = 1024 * 1024
 CONDITION_TYPE = "com.artesia.search.SearchScalarCondition"
 OP_IS = "ARTESIA.OPERATOR.CHAR.IS"
@@ -84,8 +78,9 @@ class OtmmClient:
 
     Args:
         base_url: DAM server root, e.g. ``https://dam.example.com`` (the API is ``{base}/otmmapi/v6``).
-        auth: :class:`OAuth2ClientCredentials` or :class:`MutualTLS` (each carries the CA bundle
-            that verifies the DAM's server certificate).
+        auth: how to sign in: :class:`OAuth2ClientCredentials`, :class:`OtdsPasswordGrant`,
+            :class:`OtmmPasswordGrant`, :class:`OtmmSession` or :class:`MutualTLS` (each carries
+            the CA bundle that verifies the DAM's server certificate).
         timeout: httpx timeout, or seconds for connect and each read/write.
         fields: the DAM field IDs (default: ``config/dam_fields.toml``).
         page_size: items per page when listing folders and search results.
@@ -116,7 +111,12 @@ class OtmmClient:
 
     # -- lifecycle --------------------------------------------------------------------------
     def close(self) -> None:
-        self._http.close()
+        """Sign out where the method has a sign-out (an OTMM session is deleted), then drop the
+        connections. Best effort: closing never raises for the DAM's sake."""
+        try:
+            self.auth.close(self._http)
+        finally:
+            self._http.close()
 
     def __enter__(self) -> OtmmClient:
         return self
@@ -274,7 +274,7 @@ class OtmmClient:
 
         def rewind() -> None:  # httpx seeks a seekable file back to 0 itself
             if not seekable:
-                raise TransientError(f"the DAM refused the token while {file_name!r} was uploading and the "
+                raise TransientError(f"the DAM refused the sign-in while {file_name!r} was uploading and the "
                                      "stream cannot be replayed", status=401, system=SYSTEM)
 
         response = self._send("POST", "/assets", data=data, files={"files": (file_name, fileobj, mime_type)},
@@ -423,7 +423,7 @@ class OtmmClient:
                    data: dict[str, Any] | None = None, json: Any = None, files: dict[str, Any] | None = None,
                    headers: dict[str, str] | None = None, stream: bool = False,
                    rewind: Callable[[], None] | None = None, what: str = "") -> httpx.Response:
-        """One API call with auth; a 401 gets a fresh token and one more try. Errors → typed.
+        """One API call with auth; a 401 gets a fresh sign-in and one more try. Errors → typed.
 
         A streamed response is returned open (the caller closes it); others are read.
         """

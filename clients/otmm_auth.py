@@ -1,8 +1,10 @@
-"""How the OTMM client proves who it is: an OTDS OAuth2 bearer token, or an mTLS client certificate.
+"""How the OTMM client proves who it is: what every method offers, and the mTLS client certificate.
 
-Both objects are handed to :class:`clients.otmm.OtmmClient`; each also carries the TLS trust
-for the DAM's server certificate (``ca_bundle``: a PEM file path, the system store when empty).
-They are thread-safe: one client (and one auth object) serves every worker thread.
+The methods that sign in (OTDS tokens, OTMM's own token and session) live in
+:mod:`clients.otmm_signin`. Every method is handed to :class:`clients.otmm.OtmmClient` and also
+carries the TLS trust for the DAM's server certificate (``ca_bundle``: a PEM file path, the
+system store when empty). They are thread-safe: one client (and one auth object) serves every
+worker thread.
 """
 
 from __future__ import annotations
@@ -12,8 +14,6 @@ import os
 import secrets
 import ssl
 import tempfile
-import threading
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -23,9 +23,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from clients.errors import AuthError, InvalidData, TransientError
+from clients.errors import AuthError
 
 SYSTEM = "otmm"
+API_PATH = "/otmmapi/v6"
 
 HANDSHAKE_REJECTED = ("the DAM closed the connection during the TLS handshake: "
                       "check the client certificate and IP allow-list")
@@ -41,7 +42,14 @@ def ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
 
 
 class OtmmAuth(Protocol):
-    """What :class:`clients.otmm.OtmmClient` needs from an authentication method."""
+    """What :class:`clients.otmm.OtmmClient` needs from an authentication method.
+
+    ``method`` is the DAM block's ``auth_method`` value, ``label`` its name for people; both
+    appear in errors and connection tests (never a secret).
+    """
+
+    method: str
+    label: str
 
     def tls_context(self) -> ssl.SSLContext: ...
 
@@ -51,102 +59,7 @@ class OtmmAuth(Protocol):
 
     def transport_error(self, exc: httpx.TransportError, *, ever_answered: bool) -> Exception | None: ...
 
-
-# -- OAuth2 -------------------------------------------------------------------------------
-class OAuth2ClientCredentials:
-    """OTDS client-credentials token, sent as ``Authorization: Bearer`` on every call.
-
-    The token is cached and fetched again ``refresh_skew_seconds`` before it expires (never
-    later than half-way through a short lifetime), and once more when the DAM answers 401.
-    A lock makes sure concurrent threads trigger one token request, not sixteen.
-    """
-
-    def __init__(self, token_url: str, client_id: str, client_secret: str, *, refresh_skew_seconds: float = 60,
-                 ca_bundle: str | None = None) -> None:
-        self.token_url = token_url
-        self.client_id = client_id
-        self._client_secret = client_secret
-        self.refresh_skew_seconds = refresh_skew_seconds
-        self.ca_bundle = ca_bundle
-        self._lock = threading.Lock()
-        self._token: str | None = None
-        self._refresh_at = 0.0
-        self._context: ssl.SSLContext | None = None
-
-    def __repr__(self) -> str:  # never show the secret
-        return f"OAuth2ClientCredentials(token_url={self.token_url!r}, client_id={self.client_id!r})"
-
-    def tls_context(self) -> ssl.SSLContext:
-        if self._context is None:
-            self._context = ssl_context(self.ca_bundle)
-        return self._context
-
-    def auth_headers(self, http: httpx.Client) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token(http)}"}
-
-    def token(self, http: httpx.Client) -> str:
-        """The cached token, fetched first when missing or due for refresh."""
-        with self._lock:
-            if self._token is None or time.monotonic() >= self._refresh_at:
-                self._token, self._refresh_at = self._fetch(http)
-            return self._token
-
-    def unauthorized(self, used_headers: dict[str, str]) -> bool:
-        """The DAM refused the token in ``used_headers``: forget it (unless another thread already
-        replaced it). Always worth one retry with the current/new token."""
-        used = used_headers.get("Authorization", "").removeprefix("Bearer ")
-        with self._lock:
-            if self._token == used:
-                self._token = None
-        return True
-
-    def transport_error(self, exc: httpx.TransportError, *, ever_answered: bool) -> Exception | None:
-        return tls_trust_error(exc)
-
-    def _fetch(self, http: httpx.Client) -> tuple[str, float]:
-        started = time.monotonic()
-        try:
-            response = http.post(self.token_url, data={"grant_type": "client_credentials",
-                                                       "client_id": self.client_id,
-                                                       "client_secret": self._client_secret},
-                                 headers={"Accept": "application/json"})
-        except httpx.TransportError as exc:
-            raise tls_trust_error(exc) or TransientError(
-                f"OTDS token endpoint unreachable: {type(exc).__name__}: {exc}", system=SYSTEM) from exc
-        if response.status_code == 429 or response.status_code >= 500:
-            raise TransientError(f"OTDS token endpoint answered {response.status_code}",
-                                 status=response.status_code, system=SYSTEM,
-                                 retry_after=parse_retry_after(response.headers.get("Retry-After")))
-        if response.status_code in (400, 401, 403):
-            raise AuthError(f"OTDS refused the client credentials of {self.client_id!r} "
-                            f"({response.status_code}: {_oauth_error(response)})",
-                            status=response.status_code, system=SYSTEM)
-        if response.status_code != 200:
-            raise InvalidData(f"OTDS token endpoint answered {response.status_code}: {response.text[:200]}",
-                              status=response.status_code, system=SYSTEM)
-        try:
-            payload = response.json()
-            token = payload["access_token"]
-            expires_in = float(payload.get("expires_in") or 3600)
-        except (ValueError, KeyError, TypeError) as exc:
-            raise InvalidData(f"OTDS sent an unusable token answer: {exc!r}", system=SYSTEM) from exc
-        if not isinstance(token, str) or not token:
-            raise InvalidData("OTDS sent an empty access_token", system=SYSTEM)
-        lifetime = max(expires_in - self.refresh_skew_seconds, expires_in / 2)
-        return token, started + lifetime
-
-
-def _oauth_error(response: httpx.Response) -> str:
-    try:
-        payload = response.json()
-    except ValueError:
-        return response.text[:200] or "no details"
-    if isinstance(payload, dict):
-        body = payload.get("exception_body")
-        if isinstance(body, dict) and body.get("message"):
-            return str(body["message"])
-        return str(payload.get("error_description") or payload.get("error") or payload)[:200]
-    return str(payload)[:200]
+    def close(self, http: httpx.Client) -> None: ...
 
 
 # -- mTLS ---------------------------------------------------------------------------------
@@ -157,6 +70,9 @@ class MutualTLS:
     PEM to a 0600 temporary file only long enough for ``ssl`` to load it, then deleted: the
     key stays in the SSL context's memory only.
     """
+
+    method = "mtls"
+    label = "mTLS client certificate"
 
     def __init__(self, pfx_bytes: bytes, password: str | None, ca_bundle: str | None = None) -> None:
         self.ca_bundle = ca_bundle
@@ -175,6 +91,9 @@ class MutualTLS:
 
     def unauthorized(self, used_headers: dict[str, str]) -> bool:
         return False  # the certificate will not change on a retry
+
+    def close(self, http: httpx.Client) -> None:
+        pass  # nothing to sign out of: the certificate is the credential
 
     def transport_error(self, exc: httpx.TransportError, *, ever_answered: bool) -> Exception | None:
         """Handshake rejections are not transient. Under TLS 1.3 a rejected client certificate

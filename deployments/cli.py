@@ -89,7 +89,8 @@ def advance(campaign_number: Annotated[str | None, typer.Option(help="Only this 
 @app.command("test-connections")
 def test_connections(dam_block: DamBlock = "dam", box_block: str = "box", tracking_db_block: TrackingBlock = "tracking-db",
                      email_block: str = "email") -> None:
-    """Try the DAM, Box, the tracking database and SMTP once."""
+    """Try the DAM (with its block's sign-in: oauth2, session, otds_password, otmm_password or mtls), Box,
+    the tracking database and SMTP once."""
     from flows.maintenance import check_connections
 
     _finish(check_connections(dam_block=dam_block, box_block=box_block, tracking_db_block=tracking_db_block,
@@ -98,7 +99,7 @@ def test_connections(dam_block: DamBlock = "dam", box_block: str = "box", tracki
 
 @app.command("check-certificate")
 def check_certificate(dam_block: DamBlock = "dam") -> None:
-    """Check the DAM mTLS client certificate (opens, key, chain, PEM, days to expiry)."""
+    """Check the DAM mTLS client certificate (opens, key, chain, PEM, days to expiry); other sign-ins: nothing to check."""
     from flows.maintenance import check_certificate as check
 
     _finish(check(dam_block=dam_block, return_state=True))

@@ -7,8 +7,9 @@ appears in the UI's catalogue even before a document exists. A system whose vari
 set is skipped (and said so). Values are never printed.
 
 Variables (``CS_`` prefix):
-    DAM:        CS_DAM_BASE_URL, CS_DAM_AUTH_METHOD (oauth2|mtls), CS_DAM_OTDS_URL, CS_DAM_CLIENT_ID,
-                CS_DAM_CLIENT_SECRET, CS_DAM_PFX_FILE, CS_DAM_PFX_PASSWORD, CS_DAM_CA_FILE
+    DAM:        CS_DAM_BASE_URL, CS_DAM_AUTH_METHOD (oauth2|session|otds_password|otmm_password|mtls),
+                CS_DAM_OTDS_URL, CS_DAM_CLIENT_ID, CS_DAM_CLIENT_SECRET, CS_DAM_USERNAME, CS_DAM_PASSWORD,
+                CS_DAM_PFX_FILE, CS_DAM_PFX_PASSWORD, CS_DAM_CA_FILE
     Box:        CS_BOX_CONFIG_FILE (the app's JSON config from the Box Developer Console),
                 CS_BOX_API_BASE_URL, CS_BOX_UPLOAD_BASE_URL
     Tracking:   CS_TRACKING_DSN (empty: embedded PostgreSQL under CS_TRACKING_DATA_DIR)
@@ -51,7 +52,8 @@ def create_blocks(env: Mapping[str, str]) -> dict[str, str]:
         pfx = Path(g("CS_DAM_PFX_FILE", "")).read_bytes() if g("CS_DAM_PFX_FILE") else None
         DamCredentials(base_url=g("CS_DAM_BASE_URL"), auth_method=g("CS_DAM_AUTH_METHOD", "oauth2"),
                        otds_url=g("CS_DAM_OTDS_URL") or None, client_id=g("CS_DAM_CLIENT_ID") or None,
-                       client_secret=g("CS_DAM_CLIENT_SECRET") or None,
+                       client_secret=g("CS_DAM_CLIENT_SECRET") or None, username=g("CS_DAM_USERNAME") or None,
+                       password=g("CS_DAM_PASSWORD") or None,
                        pfx_base64=base64.b64encode(pfx).decode() if pfx else None,
                        pfx_password=g("CS_DAM_PFX_PASSWORD") or None,
                        ca_bundle_pem=Path(g("CS_DAM_CA_FILE", "")).read_text() if g("CS_DAM_CA_FILE") else None,

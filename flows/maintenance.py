@@ -20,9 +20,11 @@ from domain.certificates import CertificateCheck, verdict_for
 @flow(name="test-connections", log_prints=True)
 def check_connections(dam_block: str = "dam", box_block: str = "box", tracking_db_block: str = "tracking-db",
                      email_block: str = "email") -> State:
-    """Try every system once (DAM with its OAuth2 or mTLS block, Box, tracking database, SMTP).
+    """Try every system once (the DAM with its block's sign-in: OTDS client credentials, OTMM
+    session, OTDS or OTMM password grant, or mTLS; Box, tracking database, SMTP).
 
-    Reports a clear per-system result; the run fails when any system cannot be reached.
+    Reports a clear per-system result (for the DAM, how it signed in); the run fails when any
+    system cannot be reached.
 
     Args:
         dam_block: Name of the ``DAM Credentials`` block.
@@ -31,7 +33,7 @@ def check_connections(dam_block: str = "dam", box_block: str = "box", tracking_d
         email_block: Name of the ``Mail Server`` block.
     """
     checks = {
-        f"DAM ({dam_block})": lambda: DamCredentials.load(dam_block).get_client().ping(),
+        f"DAM ({dam_block})": lambda: _check_dam(dam_block),
         f"Box ({box_block})": lambda: BoxCredentials.load(box_block).get_client().get_folder_name("0"),
         f"Tracking database ({tracking_db_block})": lambda: TrackingDatabaseBlock.load(tracking_db_block)
         .get_client().ping(),
@@ -40,8 +42,8 @@ def check_connections(dam_block: str = "dam", box_block: str = "box", tracking_d
     rows = []
     for system, check in checks.items():
         try:
-            check()
-            rows.append({"system": system, "result": "ok", "detail": ""})
+            detail = check()
+            rows.append({"system": system, "result": "ok", "detail": detail if isinstance(detail, str) else ""})
         except Exception as exc:  # noqa: BLE001 - each system's failure is reported, the others still tried
             rows.append({"system": system, "result": "failed", "detail": f"{type(exc).__name__}: {exc}"})
     for row in rows:
@@ -53,15 +55,28 @@ def check_connections(dam_block: str = "dam", box_block: str = "box", tracking_d
     return Failed(message=message, data=data) if failed else Completed(message=message, data=data)
 
 
+def _check_dam(block_name: str) -> str:
+    """One authenticated DAM call with the block's sign-in; says which sign-in worked."""
+    dam = DamCredentials.load(block_name)
+    dam.get_client().ping()
+    return f"signed in with {dam.sign_in_summary}"
+
+
 @flow(name="check-certificate", log_prints=True)
 def check_certificate(dam_block: str = "dam") -> State:
     """Check the DAM block's mTLS client certificate: the PFX opens with its password, the private
     key is there, the chain length, valid PEM, and days to expiry (warns under 30 days).
 
+    A block that signs in another way has no certificate to check: the run completes and says
+    so (a weekly schedule stays quiet for tenants without mTLS).
+
     Args:
-        dam_block: Name of the ``DAM Credentials`` block (``auth_method`` mtls).
+        dam_block: Name of the ``DAM Credentials`` block.
     """
     dam = DamCredentials.load(dam_block)
+    if dam.auth_method != "mtls":
+        return Completed(message=f"nothing to check: block {dam_block!r} signs in with {dam.sign_in_summary} "
+                                 f"(auth_method {dam.auth_method!r}), not with a client certificate")
     if not (dam.pfx_base64 and dam.pfx_password):
         return Failed(message=f"block {dam_block!r} has no client certificate (auth_method {dam.auth_method})")
     try:

@@ -1,7 +1,9 @@
 """An OTMM (OpenText Media Management ``otmmapi/v6``) + OTDS simulator for tests and the demo.
 
-Implements ``shared/reference/otmm_api.md`` §9: OTDS client-credentials tokens with a
-configurable lifetime, folders and exactly paged ``children``, folder metadata, ``search/text``
+Implements ``shared/reference/otmm_api.md`` §9 and the sign-ins of §2: OTDS tokens
+(client credentials and password grant) and OTMM's own password-grant token with a
+configurable lifetime, OTMM sessions (``POST``/``DELETE /v6/sessions``) with an inactivity
+timeout, folders and exactly paged ``children``, folder metadata, ``search/text``
 over folder **and** asset metadata (exact and CONTAINS, and/or with parentheses), grouped
 metadata (scalar, domain and table fields), streamed ``contents`` generated deterministically
 (a multi-GB asset costs no RAM), ``POST /assets`` → 202 job → ``/jobs/{id}/assets``, and
@@ -55,8 +57,10 @@ class OtmmSimulator:
     """The DAM simulator: ``app`` (ASGI) to serve, plus helpers tests use to seed and inspect it.
 
     Args:
-        client_id, client_secret: the OTDS OAuth client that may get tokens.
+        client_id, client_secret: the OAuth client (OTDS and OTMM's own) that may get tokens.
+        username, password: the DAM service user (session login and password grants).
         token_ttl: token lifetime in seconds (``expires_in`` is its ceiling as an int).
+        session_timeout: seconds without use after which an OTMM session ends.
         lock_required: ``PATCH`` of a folder/asset needs the caller's lock (else 409).
         auth_mode: ``"oauth"`` (bearer token on every ``/otmmapi`` call) or ``"mtls"`` (the TLS
             client certificate authenticates; serve with ``TLSConfig(..., client_ca=...)``).
@@ -68,11 +72,14 @@ class OtmmSimulator:
     def __init__(self, client_id: str = "demo-client", client_secret: str = "demo-secret",
                  token_ttl: float = 3600.0, lock_required: bool = True, auth_mode: str = "oauth",
                  upload_dir: Path | str | None = None, fields: DamFields | None = None,
-                 import_delay: float = 0.0) -> None:
+                 import_delay: float = 0.0, username: str = "demo-user", password: str = "demo-password",
+                 session_timeout: float = 1800.0) -> None:
         if auth_mode not in AUTH_MODES:
             raise ValueError(f"auth_mode must be one of {AUTH_MODES}, not {auth_mode!r}")
         self.client_id, self.client_secret = client_id, client_secret
+        self.username, self.password = username, password
         self.token_ttl = float(token_ttl)
+        self.session_timeout = float(session_timeout)
         self.lock_required = lock_required
         self.auth_mode = auth_mode
         self.import_delay = float(import_delay)
@@ -217,16 +224,34 @@ class OtmmSimulator:
         with self.state.lock:
             return self.state.node(item_id).lock_owner
 
-    # -- tokens -----------------------------------------------------------------------------
+    # -- sign-ins ---------------------------------------------------------------------------
     def expire_tokens(self) -> None:
-        """Every token issued so far is refused from now on (401 ``TOKEN_EXPIRED``)."""
+        """Every token and session issued so far is refused from now on (401 ``TOKEN_EXPIRED`` /
+        ``SESSION_EXPIRED``)."""
         self.state.expire_tokens()
+
+    def sign_ins(self, method: str | None = None) -> int:
+        """Successful sign-ins with ``method`` (a DAM block ``auth_method``: ``oauth2``,
+        ``otds_password``, ``otmm_password``, ``session``), or with any when ``None``."""
+        with self.state.lock:
+            counts = dict(self.state.sign_ins)
+        return sum(counts.values()) if method is None else counts.get(method, 0)
 
     @property
     def token_requests(self) -> int:
-        """How many tokens OTDS has issued."""
+        """How many tokens were issued (OTDS and OTMM's own)."""
+        return sum(self.sign_ins(m) for m in ("oauth2", "otds_password", "otmm_password"))
+
+    def sessions(self) -> list[dict[str, Any]]:
+        """Every OTMM session opened: id, login_name, closed (``DELETE``d), revoked (expired by a test)."""
         with self.state.lock:
-            return self.state.token_requests
+            return [{"id": s.id, "login_name": s.login_name, "closed": s.closed, "revoked": s.revoked}
+                    for s in self.state.sessions.values()]
+
+    def session_credentials(self) -> list[str]:
+        """The message digests and JSESSIONIDs handed out (what a secret scan looks for)."""
+        with self.state.lock:
+            return [v for s in self.state.sessions.values() for v in (s.message_digest, s.jsessionid)]
 
     # -- content ----------------------------------------------------------------------------
     def iter_content(self, asset_id: str, start: int = 0) -> Iterator[bytes]:

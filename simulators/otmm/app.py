@@ -1,13 +1,20 @@
-"""HTTP routes of the OTMM simulator (Starlette): OTDS token, ``/otmmapi/v6``, ``/_sim/otmm``.
+"""HTTP routes of the OTMM simulator (Starlette): OTDS tokens, ``/otmmapi/v6``, ``/_sim/otmm``.
 
 Choices where ``reference/otmm_api.md`` marks behaviour [U]/[I] (all documented here):
 
-* Auth: ``oauth`` mode needs ``Authorization: Bearer <token>`` from ``/otdsws/oauth2/token``
-  on every ``/otmmapi`` route (401 ``exception_body``; ``error_code`` ``TOKEN_MISSING``,
-  ``TOKEN_INVALID`` or ``TOKEN_EXPIRED``). ``mtls`` mode trusts the TLS layer (the server
-  requires a client certificate) and needs no bearer. The lock owner is the token's client id
-  (every token of one client is the same owner); in ``mtls`` mode it is the simulator's
-  client id.
+* Auth (reference §2): ``oauth`` mode serves every sign-in a tenant may use. Bearer tokens
+  from OTDS (``/otdsws/oauth2/token``, grants ``client_credentials`` and ``password``) or from
+  OTMM's own ``/otmmapi/v6/sessions/oauth2/token`` (password grant); or an OTMM session from
+  ``POST /otmmapi/v6/sessions``, then ``X-Requested-By: <session id>`` plus its credentials
+  (``otmmauthtoken``, ``Bearer otmmToken <digest>``, ``JSESSIONID``; any presented must
+  match). Every ``/otmmapi`` route needs one of them: 401 ``exception_body`` with
+  ``error_code`` ``TOKEN_MISSING``, ``TOKEN_INVALID``, ``TOKEN_EXPIRED``, ``SESSION_INVALID``,
+  ``SESSION_EXPIRED`` or ``SESSION_ID_REQUIRED`` (the real codes are not public). Sessions
+  end after ``session_timeout`` seconds without use (Tomcat's default is 30 minutes; OTMM's
+  setting is not public) or on ``DELETE /otmmapi/v6/sessions`` (204). ``mtls`` mode trusts
+  the TLS layer (the server requires a client certificate) and needs no sign-in. The lock
+  owner is the token's OAuth client (client credentials) or the signed-in user; in ``mtls``
+  mode it is the simulator's client id.
 * Locks: ``PUT /assets/{id}/state`` ``action=lock|unlock`` works on asset and folder ids and is
   idempotent for the owner; another owner's lock → 409 ``LOCKED_BY_OTHER``. With
   ``lock_required`` a ``PATCH`` without the caller's lock → 409 ``FOLDER_NOT_LOCKED`` /
@@ -67,6 +74,7 @@ from simulators.otmm.state import (
     Folder,
     Job,
     Node,
+    Session,
     SimError,
     now_iso,
 )
@@ -78,6 +86,7 @@ API = "/otmmapi/v6"
 ASSET_TYPE = "com.artesia.asset.Asset"
 CONTAINER_TYPE = "com.artesia.container.Container"
 TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
+OTMM_TOKEN_PREFIX = "otmmToken "  # Authorization: Bearer otmmToken <message_digest> (reference §2.4)
 DEFAULT_PAGE = 50
 MAX_JSON_PART = 16 * 1024 * 1024
 
@@ -238,20 +247,56 @@ def build_app(sim: OtmmSimulator) -> Starlette:  # noqa: C901 - one closure per 
         except ValueError as exc:
             raise SimError(400, f"the body is not valid JSON: {exc}", "INVALID_JSON") from exc
 
-    def owner_of(request: Request) -> str:
+    def caller_of(request: Request, *, session_call: bool = False) -> tuple[str, Session | None]:
+        """Who is calling (the lock owner), and their OTMM session if they signed in with one.
+
+        A bearer token (OTDS or OTMM's own) is enough on its own [C S1]. Otherwise the session
+        credentials: every one the call presents (``otmmauthtoken``, ``Bearer otmmToken``, the
+        ``JSESSIONID`` cookie) must belong to the same live session, and ``X-Requested-By`` must
+        carry its id, except on the sessions calls themselves [C S3/S4 comments].
+        """
         if sim.auth_mode == "mtls":
-            return sim.client_id
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise SimError(401, "Authentication required: the request carries no bearer token (missing)",
-                           "TOKEN_MISSING")
-        owner, why = state.token_owner(token.strip())
-        if owner is None:
-            if why == "expired":
-                raise SimError(401, "The access token has expired; request a new one", "TOKEN_EXPIRED")
-            raise SimError(401, "The access token is not valid (unknown token)", "TOKEN_INVALID")
-        return owner
+            return sim.client_id, None
+        scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+        credentials = credentials.strip()
+        if scheme.lower() == "bearer" and credentials and not credentials.startswith(OTMM_TOKEN_PREFIX):
+            owner, why = state.token_owner(credentials)
+            if owner is None:
+                if why == "expired":
+                    raise SimError(401, "The access token has expired; request a new one", "TOKEN_EXPIRED")
+                raise SimError(401, "The access token is not valid (unknown token)", "TOKEN_INVALID")
+            return owner, None
+        session = session_of(request, credentials.removeprefix(OTMM_TOKEN_PREFIX).strip()
+                             if scheme.lower() == "bearer" else None)
+        if session is None:
+            raise SimError(401, "Authentication required: the request carries no bearer token and no session "
+                           "(missing)", "TOKEN_MISSING")
+        if not session_call and request.headers.get("x-requested-by", "").strip() != str(session.id):
+            raise SimError(401, "The X-Requested-By header must carry the session id", "SESSION_ID_REQUIRED")
+        return session.login_name, session
+
+    def session_of(request: Request, otmm_token: str | None) -> Session | None:
+        """The live session every presented session credential points to; ``None`` without any."""
+        presented = [("digest", d) for d in (otmm_token, request.headers.get("otmmauthtoken")) if d]
+        if request.cookies.get("JSESSIONID"):
+            presented.append(("jsessionid", request.cookies["JSESSIONID"]))
+        if not presented:
+            return None
+        found = [state.find_session(digest=v) if kind == "digest" else state.find_session(jsessionid=v)
+                 for kind, v in presented]
+        first = found[0]
+        if first is None or any(f is not first for f in found):
+            raise SimError(401, "The session credentials are not valid (unknown session, or parts of "
+                           "different sessions)", "SESSION_INVALID")
+        with state.lock:
+            now = time.monotonic()
+            if first.closed or first.revoked or now - first.last_used > sim.session_timeout:
+                raise SimError(401, "The session has expired or was closed; sign in again", "SESSION_EXPIRED")
+            first.last_used = now
+        return first
+
+    def owner_of(request: Request) -> str:
+        return caller_of(request)[0]
 
     Handler = Callable[[Request, str], Awaitable[Response]]
 
@@ -260,8 +305,18 @@ def build_app(sim: OtmmSimulator) -> Starlette:  # noqa: C901 - one closure per 
             return await handler(request, owner_of(request))
         return wrapped
 
+    def user_ok(username: str, password: str) -> bool:
+        return secrets.compare_digest(username.encode(), sim.username.encode()) and \
+            secrets.compare_digest(password.encode(), sim.password.encode())
+
+    def client_ok(client_id: str, client_secret: str) -> bool:
+        return secrets.compare_digest(client_id.encode(), sim.client_id.encode()) and \
+            secrets.compare_digest(client_secret.encode(), sim.client_secret.encode())
+
     # -- OTDS ------------------------------------------------------------------------------
     async def oauth_token(request: Request) -> Response:
+        """Reference §2.2: client_credentials [C S2] and password [C S2] grants; errors follow
+        RFC 6749 §5.2 (``invalid_client`` 401, ``invalid_grant`` 400 for a wrong user password)."""
         form = await request.form()
         client_id = str(form.get("client_id") or "")
         client_secret = str(form.get("client_secret") or "")
@@ -272,33 +327,87 @@ def build_app(sim: OtmmSimulator) -> Starlette:  # noqa: C901 - one closure per 
                 client_id, client_secret = unquote_plus(user), unquote_plus(password)
             except (ValueError, UnicodeDecodeError):
                 pass
-        ok = secrets.compare_digest(client_id.encode(), sim.client_id.encode()) and \
-            secrets.compare_digest(client_secret.encode(), sim.client_secret.encode())
-        if not ok:
+        if not client_ok(client_id, client_secret):
             return JSONResponse({"error": "invalid_client", "error_description": "Client authentication failed: "
                                  "unknown client or wrong secret"}, status_code=401,
                                 headers={"WWW-Authenticate": 'Basic realm="OTDS"'})
         grant = form.get("grant_type")
-        if grant != "client_credentials":
+        if grant == "client_credentials":
+            owner, method = client_id, "oauth2"
+        elif grant == "password":
+            username, password = str(form.get("username") or ""), str(form.get("password") or "")
+            if not user_ok(username, password):
+                return JSONResponse({"error": "invalid_grant", "error_description": "Authentication failed: "
+                                     "wrong user name or password"}, status_code=400)
+            owner, method = username, "otds_password"
+        else:
             return JSONResponse({"error": "unsupported_grant_type",
                                  "error_description": f"grant_type {grant!r} is not supported"}, status_code=400)
         token = secrets.token_urlsafe(32)
-        state.issue_token(token, client_id, sim.token_ttl)
+        state.issue_token(token, owner, sim.token_ttl, method)
         return JSONResponse({"access_token": token, "issued_token_type": TOKEN_TYPE, "token_type": "Bearer",
                              "expires_in": max(0, math.ceil(sim.token_ttl))},
                             headers={"Cache-Control": "no-store"})
 
     # -- sessions --------------------------------------------------------------------------
-    @api
-    async def get_session(request: Request, owner: str) -> Response:
+    async def create_session(request: Request) -> Response:
+        """Reference §2.4 [C S3, S4, S20]: form ``username``/``password`` → ``session_resource``
+        and a ``JSESSIONID`` cookie [C S5, S19]. A wrong password → 401 ``exception_body`` [I]."""
+        params = await params_of(request)
+        username, password = params.get("username") or "", params.get("password") or ""
+        if not username or not password:
+            raise SimError(400, "give username and password (form fields)", "INVALID_PARAMETER")
+        if not user_ok(username, password):
+            raise SimError(401, "The user name or password is incorrect", "INVALID_CREDENTIALS")
+        session = state.open_session(username)
+        response = JSONResponse(session_json(session))
+        response.set_cookie("JSESSIONID", session.jsessionid, path="/otmmapi", httponly=True,
+                            secure=request.url.scheme == "https")
+        return response
+
+    def session_json(session: Session) -> dict[str, Any]:
+        # The envelope of reference §2.4 (S4/S20). validation_key and user_id are placeholders.
+        return {"session_resource": {"session": {
+            "domain_name": "OTMM", "id": session.id, "local_session": False, "login_name": session.login_name,
+            "message_digest": session.message_digest, "role_name": "Integration",
+            "user_full_name": session.login_name, "user_id": "1001", "user_role_id": 1,
+            "validation_key": int(session.message_digest[:7], 16)}}}
+
+    async def get_session(request: Request) -> Response:
+        owner, session = caller_of(request, session_call=True)
+        if session is not None:
+            return JSONResponse(session_json(session))
         session_id = int(hashlib.sha1(owner.encode()).hexdigest()[:7], 16)
         return JSONResponse({"session_resource": {"session": {
             "domain_name": "OTMM", "id": session_id, "local_session": False, "login_name": owner,
             "role_name": "Integration", "user_full_name": owner, "user_id": "1001"}}})
 
-    @api
-    async def delete_session(request: Request, owner: str) -> Response:
+    async def delete_session(request: Request) -> Response:
+        """``DELETE /v6/sessions`` [C S13] ends the caller's session (204; the code is our choice)."""
+        _owner, session = caller_of(request, session_call=True)
+        if session is not None:
+            with state.lock:
+                session.closed = True
         return Response(status_code=204)
+
+    async def otmm_token(request: Request) -> Response:
+        """OTMM's own password grant, reference §2.3 [C S1]: form ``username``, ``password``,
+        ``grant_type=password``, ``client_id``, ``client_secret`` → ``token_info.oauth_token.
+        accessToken``. Errors and any other answer field are not public [U]: errors come as
+        ``exception_body`` (401 for a wrong client or password, 400 for another grant), and the
+        answer states no lifetime (the token still expires after ``token_ttl``)."""
+        params = await params_of(request)
+        if not client_ok(params.get("client_id") or "", params.get("client_secret") or ""):
+            raise SimError(401, "Unknown OAuth client or wrong client secret", "INVALID_CLIENT")
+        if params.get("grant_type") != "password":
+            raise SimError(400, f"grant_type {params.get('grant_type')!r} is not supported", "UNSUPPORTED_GRANT_TYPE")
+        username = params.get("username") or ""
+        if not user_ok(username, params.get("password") or ""):
+            raise SimError(401, "The user name or password is incorrect", "INVALID_CREDENTIALS")
+        token = secrets.token_urlsafe(32)
+        state.issue_token(token, username, sim.token_ttl, "otmm_password")
+        return JSONResponse({"token_info": {"oauth_token": {"accessToken": token}}},
+                            headers={"Cache-Control": "no-store"})
 
     # -- folders ---------------------------------------------------------------------------
     @api
@@ -585,7 +694,8 @@ def build_app(sim: OtmmSimulator) -> Starlette:  # noqa: C901 - one closure per 
 
     async def admin_stats(request: Request) -> Response:
         with state.lock:
-            return JSONResponse({"token_requests": state.token_requests, "folders": len(state.folders),
+            return JSONResponse({"token_requests": sim.token_requests, "sign_ins": dict(state.sign_ins),
+                                 "folders": len(state.folders),
                                  "assets": len(state.assets), "uploads": len(state.uploads)})
 
     # -- errors ----------------------------------------------------------------------------
@@ -609,8 +719,10 @@ def build_app(sim: OtmmSimulator) -> Starlette:  # noqa: C901 - one closure per 
 
     routes = [
         Route("/otdsws/oauth2/token", oauth_token, methods=["POST"]),
+        Route(f"{API}/sessions", create_session, methods=["POST"]),
         Route(f"{API}/sessions", get_session, methods=["GET"]),
         Route(f"{API}/sessions", delete_session, methods=["DELETE"]),
+        Route(f"{API}/sessions/oauth2/token", otmm_token, methods=["POST"]),
         Route(f"{API}/folders/rootfolders", root_folders, methods=["GET"]),
         Route(f"{API}/folders/{{id}}", get_folder, methods=["GET"]),
         Route(f"{API}/folders/{{id}}", patch_folder, methods=["PATCH"]),

@@ -1,4 +1,4 @@
-"""The OTMM simulator's data: a folder tree with metadata, assets, locks, tokens, import jobs.
+"""The OTMM simulator's data: a folder tree with metadata, assets, locks, tokens, sessions, import jobs.
 
 Everything lives in memory behind one re-entrant lock (the app's event-loop thread and the
 test thread both use it). Asset bytes are not stored: seeded assets generate theirs
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
@@ -112,9 +113,22 @@ class Asset(Node):
 
 @dataclass
 class Token:
-    client_id: str
+    owner: str  # the OAuth client (client credentials) or the user (password grants)
     expires_at: float  # time.monotonic()
     revoked: bool = False
+
+
+@dataclass
+class Session:
+    """An OTMM session from ``POST /v6/sessions`` (reference §2.4)."""
+
+    id: int
+    login_name: str
+    message_digest: str
+    jsessionid: str
+    last_used: float  # time.monotonic(); the timeout counts from the last use
+    closed: bool = False  # DELETE /v6/sessions
+    revoked: bool = False  # expired by a test (OtmmSimulator.expire_tokens)
 
 
 @dataclass
@@ -140,10 +154,11 @@ class OtmmState:
         self.assets: dict[str, Asset] = {}
         self.content_ids: dict[str, str] = {}  # master content id → asset id
         self.tokens: dict[str, Token] = {}
+        self.sessions: dict[int, Session] = {}
+        self.sign_ins: dict[str, int] = {}  # sign-in method → successful sign-ins
         self.jobs: dict[str, Job] = {}
         self.uploads: list[dict[str, Any]] = []
         self.table_of: dict[str, str] = {}  # table field id → table id (learnt from seeding)
-        self.token_requests = 0
         self._counter = 0
         self._job_counter = 817_000
 
@@ -249,23 +264,45 @@ class OtmmState:
             nodes += list(self.assets.values())
         return nodes
 
-    # -- tokens -----------------------------------------------------------------------------
-    def issue_token(self, token: str, client_id: str, ttl: float) -> None:
+    # -- tokens and sessions ------------------------------------------------------------------
+    def issue_token(self, token: str, owner: str, ttl: float, method: str) -> None:
         with self.lock:
-            self.tokens[token] = Token(client_id, time.monotonic() + ttl)
-            self.token_requests += 1
+            self.tokens[token] = Token(owner, time.monotonic() + ttl)
+            self.sign_ins[method] = self.sign_ins.get(method, 0) + 1
+
+    def open_session(self, login_name: str) -> Session:
+        with self.lock:
+            session_id = secrets.randbelow(900_000_000) + 100_000_000
+            while session_id in self.sessions:
+                session_id = secrets.randbelow(900_000_000) + 100_000_000
+            session = Session(session_id, login_name, secrets.token_hex(20), secrets.token_hex(16).upper(),
+                              time.monotonic())
+            self.sessions[session_id] = session
+            self.sign_ins["session"] = self.sign_ins.get("session", 0) + 1
+            return session
 
     def expire_tokens(self) -> None:
+        """Every token and session issued so far is refused from now on."""
         with self.lock:
             for token in self.tokens.values():
                 token.revoked = True
+            for session in self.sessions.values():
+                session.revoked = True
 
     def token_owner(self, token: str) -> tuple[str | None, str]:
-        """(client id, "") for a valid token, else (None, why: "unknown" | "expired")."""
+        """(owner, "") for a valid token, else (None, why: "unknown" | "expired")."""
         with self.lock:
             found = self.tokens.get(token)
             if found is None:
                 return None, "unknown"
             if found.revoked or found.expires_at <= time.monotonic():
                 return None, "expired"
-            return found.client_id, ""
+            return found.owner, ""
+
+    def find_session(self, *, digest: str | None = None, jsessionid: str | None = None) -> Session | None:
+        with self.lock:
+            for session in self.sessions.values():
+                if (digest is not None and session.message_digest == digest) or \
+                        (jsessionid is not None and session.jsessionid == jsessionid):
+                    return session
+        return None
