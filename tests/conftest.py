@@ -63,26 +63,67 @@ def tracking_dsn(postgres_server: str) -> Iterator[str]:
 
 
 # -- simulators ---------------------------------------------------------------------------
+# Every sign-in the DAM block offers. Parametrise a test that uses ``otmm`` over them with
+# ``@pytest.mark.parametrize("dam_auth", DAM_AUTH_METHODS, indirect=True)``.
+DAM_AUTH_METHODS = ("oauth2", "session", "otds_password", "otmm_password", "mtls")
+SIGN_IN_METHODS = DAM_AUTH_METHODS[:-1]  # those that sign in (with mTLS the certificate is the credential)
+
+
 @dataclass
 class RunningOtmm:
     sim: object  # simulators.otmm.OtmmSimulator
     server: ServerThread
     client_id: str
     client_secret: str
+    username: str = ""
+    password: str = ""
+    auth_method: str = "oauth2"
+    pki: object = None  # simulators.certs.Pki when auth_method is mtls
 
     @property
     def base_url(self) -> str:
         return self.server.base_url
 
+    def dam_block(self, **fields: object):
+        """A ``DAM Credentials`` block for this simulator that signs in with ``auth_method``
+        (``fields`` override or add block fields)."""
+        import base64
+
+        from blocks.dam import DamCredentials
+
+        if self.auth_method == "mtls":
+            values: dict[str, object] = {
+                "pfx_base64": base64.b64encode(self.pki.client_pfx.read_bytes()).decode(),
+                "pfx_password": self.pki.client_password, "ca_bundle_pem": self.pki.ca_cert.read_text()}
+        else:
+            values = {"client_id": self.client_id, "client_secret": self.client_secret}
+            if self.auth_method != "oauth2":
+                values.update(username=self.username, password=self.password)
+        return DamCredentials(base_url=self.base_url, auth_method=self.auth_method, **{**values, **fields})
+
 
 @pytest.fixture
-def otmm() -> Iterator[RunningOtmm]:
+def dam_auth(request: pytest.FixtureRequest) -> str:
+    """How the DAM block signs in: ``oauth2`` unless a test parametrises it (``indirect=True``)."""
+    return getattr(request, "param", "oauth2")
+
+
+@pytest.fixture
+def otmm(request: pytest.FixtureRequest, dam_auth: str) -> Iterator[RunningOtmm]:
+    """The OTMM simulator; over TLS that requires a client certificate when ``dam_auth`` is mtls."""
     from simulators.otmm import OtmmSimulator
 
-    secret = secrets.token_urlsafe(16)
-    sim = OtmmSimulator(client_id="cs-test", client_secret=secret, token_ttl=3600)
+    secret, password = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
+    if dam_auth == "mtls":
+        pki = request.getfixturevalue("pki")
+        sim = OtmmSimulator(auth_mode="mtls")
+        with ServerThread(sim.app, tls=pki.server_tls(require_client_cert=True)) as server:
+            yield RunningOtmm(sim, server, "cs-test", secret, auth_method="mtls", pki=pki)
+        return
+    sim = OtmmSimulator(client_id="cs-test", client_secret=secret, token_ttl=3600, username="cs-user",
+                        password=password)
     with ServerThread(sim.app) as server:
-        yield RunningOtmm(sim, server, "cs-test", secret)
+        yield RunningOtmm(sim, server, "cs-test", secret, "cs-user", password, dam_auth)
 
 
 @pytest.fixture(scope="session")

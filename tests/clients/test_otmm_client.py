@@ -1,4 +1,4 @@
-"""The OTMM client over real HTTP(S) against the OTMM simulator (OAuth2 and mTLS)."""
+"""The OTMM client over real HTTP(S) against the OTMM simulator (every sign-in, and mTLS)."""
 
 from __future__ import annotations
 
@@ -10,25 +10,52 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
 
 from clients.errors import AuthError, Conflict, InvalidData, NotFound, TransientError
-from clients.otmm import MutualTLS, OAuth2ClientCredentials, OtmmClient
+from clients.otmm import (
+    MutualTLS,
+    OAuth2ClientCredentials,
+    OtdsPasswordGrant,
+    OtmmClient,
+    OtmmPasswordGrant,
+    OtmmSession,
+)
+from clients.otmm_signin import SignIn
 from domain.dam_metadata import asset_representation, scalar_field, table, table_field
 from domain.fields import load_dam_fields
 from simulators.certs import Pki, make_pki, make_untrusted_client_pfx
 from simulators.common import ServerThread
 from simulators.otmm import OtmmSimulator
+from tests.conftest import SIGN_IN_METHODS
 
 FIELDS = load_dam_fields()
+PASSWORD_METHODS = ("session", "otds_password", "otmm_password")
 
 
 def oauth(base_url: str, client_id: str, secret: str, skew: float = 60, ca_bundle: str | None = None
           ) -> OAuth2ClientCredentials:
     return OAuth2ClientCredentials(base_url + "/otdsws/oauth2/token", client_id, secret,
                                    refresh_skew_seconds=skew, ca_bundle=ca_bundle)
+
+
+def sign_in(method: str, otmm, *, password: str | None = None, client_secret: str | None = None,
+            skew: float = 60) -> SignIn:
+    """The sign-in ``method`` (a DAM block ``auth_method``) for the ``otmm`` simulator."""
+    base, token_url = otmm.base_url, otmm.base_url + "/otdsws/oauth2/token"
+    password, client_secret = password or otmm.password, client_secret or otmm.client_secret
+    if method == "oauth2":
+        return oauth(base, otmm.client_id, client_secret, skew)
+    if method == "otds_password":
+        return OtdsPasswordGrant(token_url, otmm.client_id, otmm.username, password, client_secret,
+                                 refresh_skew_seconds=skew)
+    if method == "otmm_password":
+        return OtmmPasswordGrant(base, otmm.client_id, otmm.username, password, client_secret)
+    assert method == "session"
+    return OtmmSession(base, otmm.username, password)
 
 
 @pytest.fixture
@@ -211,29 +238,114 @@ def test_hang_is_a_transient_timeout(otmm) -> None:
 
 
 # -- auth ---------------------------------------------------------------------------------
-def test_expired_token_is_refetched_once_and_the_call_retried(client: OtmmClient, otmm) -> None:
-    client.ping()
-    before = otmm.sim.token_requests
-    otmm.sim.expire_tokens()
-    with ThreadPoolExecutor(8) as pool:  # concurrent 401s still cause one new token
-        list(pool.map(lambda _: client.ping(), range(8)))
-    assert otmm.sim.token_requests == before + 1
+@pytest.mark.parametrize("method", SIGN_IN_METHODS)
+def test_every_sign_in_reads_writes_and_uploads(method: str, otmm) -> None:
+    sim: OtmmSimulator = otmm.sim
+    c = sim.add_campaign("C000000120", "Signed in", "A1")
+    asset_id = sim.add_asset(c.master_assets_id, "hero.jpg", 70_000, "image/jpeg")
+    with OtmmClient(otmm.base_url, sign_in(method, otmm), fields=FIELDS, page_size=2) as client:
+        assert [x.number for x in client.find_campaigns("A1")] == ["C000000120"]
+        with client.open_content(asset_id) as content:
+            assert hashlib.sha1(b"".join(content.iter_bytes())).hexdigest() == sim.content_sha1(asset_id)
+        client.set_campaign_status(c.folder_id, "A2")
+        new_id = client.create_asset(c.final_assets_id, "x.txt", "text/plain", io.BytesIO(b"x"), {})
+        assert [a.asset_id for a in client.walk_assets(c.final_assets_id)] == [new_id]
+    assert sim.campaign_status(c.folder_id) == "A2"
+    assert sim.sign_ins(method) == sim.sign_ins() == 1  # one sign-in for the whole conversation
+    log = httpx.get(otmm.base_url + "/_sim/requests").json()["requests"]
+    assert [r["status"] for r in log if r["status"] == 401] == []
 
 
-def test_token_is_refreshed_before_it_expires() -> None:
+@pytest.mark.parametrize("method", SIGN_IN_METHODS)
+def test_racing_threads_share_one_sign_in_and_one_renewal(method: str, otmm) -> None:
+    with OtmmClient(otmm.base_url, sign_in(method, otmm), fields=FIELDS) as client:
+        with ThreadPoolExecutor(16) as pool:  # sixteen threads start together on a fresh client
+            list(pool.map(lambda _: client.ping(), range(32)))
+        assert otmm.sim.sign_ins(method) == 1
+        otmm.sim.expire_tokens()
+        with ThreadPoolExecutor(16) as pool:  # concurrent 401s still cause one new sign-in
+            list(pool.map(lambda _: client.ping(), range(32)))
+        assert otmm.sim.sign_ins(method) == 2
+
+
+@pytest.mark.parametrize("method", PASSWORD_METHODS)
+def test_wrong_password_or_client_secret_is_an_auth_error_naming_the_method(method: str, otmm) -> None:
+    wrong = "not-the-password-" + secrets.token_hex(4)
+    auth = sign_in(method, otmm, password=wrong)
+    with OtmmClient(otmm.base_url, auth, fields=FIELDS) as c:
+        with pytest.raises(AuthError) as caught:
+            c.ping()
+    text = str(caught.value)
+    assert text.startswith(f"{auth.label} (auth_method {method!r}) failed: ") and auth.label
+    assert repr(otmm.username) in text and "check the username" in text and "password" in text
+    assert wrong not in text and wrong not in repr(auth) and wrong not in repr(c)
+    if method != "session":  # the password grants also go through the OAuth client
+        with OtmmClient(otmm.base_url, sign_in(method, otmm, client_secret="wrong"), fields=FIELDS) as c:
+            with pytest.raises(AuthError, match=f"auth_method {method!r}.*client_secret"):
+                c.ping()
+    assert otmm.sim.sign_ins() == 0
+
+
+@pytest.mark.parametrize("method", ["oauth2", "otds_password"])
+def test_token_is_refreshed_before_it_expires(method: str) -> None:
     secret = secrets.token_urlsafe(8)
-    sim = OtmmSimulator(client_id="short", client_secret=secret, token_ttl=2)
-    with ServerThread(sim.app) as server, OtmmClient(server.base_url, oauth(server.base_url, "short", secret, skew=1),
-                                                     fields=FIELDS) as c:
-        c.ping()
-        assert sim.token_requests == 1
-        c.ping()
-        assert sim.token_requests == 1  # cached
-        time.sleep(1.2)  # past expires_in - skew, before expiry
-        c.ping()
-        assert sim.token_requests == 2
+    sim = OtmmSimulator(client_id="short", client_secret=secret, token_ttl=2, username="u", password="p")
+    with ServerThread(sim.app) as server:
+        running = SimpleNamespace(base_url=server.base_url, client_id="short", client_secret=secret, username="u",
+                                  password="p")
+        with OtmmClient(server.base_url, sign_in(method, running, skew=1), fields=FIELDS) as c:
+            c.ping()
+            assert sim.sign_ins(method) == 1
+            c.ping()
+            assert sim.sign_ins(method) == 1  # cached
+            time.sleep(1.2)  # past expires_in - skew, before expiry
+            c.ping()
+            assert sim.sign_ins(method) == 2
         log = httpx.get(server.base_url + "/_sim/requests").json()["requests"]
         assert all(r["status"] != 401 for r in log)  # refreshed proactively, never refused
+
+
+@pytest.mark.parametrize("method", ["otmm_password", "session"])
+def test_sign_in_without_a_stated_lifetime_is_renewed_on_the_401(method: str) -> None:
+    """OTMM's token and session answers state no lifetime: the client finds out from a 401."""
+    sim = OtmmSimulator(client_id="c", client_secret="s", token_ttl=0.5, session_timeout=0.5, username="u",
+                        password="p")
+    with ServerThread(sim.app) as server:
+        running = SimpleNamespace(base_url=server.base_url, client_id="c", client_secret="s", username="u",
+                                  password="p")
+        with OtmmClient(server.base_url, sign_in(method, running), fields=FIELDS) as c:
+            c.ping()
+            time.sleep(0.7)
+            c.ping()
+        assert sim.sign_ins(method) == 2
+        statuses = [r["status"] for r in httpx.get(server.base_url + "/_sim/requests").json()["requests"]
+                    if r["path"].endswith("/children")]
+        assert statuses == [200, 401, 200]
+
+
+def test_session_is_closed_when_the_client_closes(otmm) -> None:
+    sim: OtmmSimulator = otmm.sim
+    with OtmmClient(otmm.base_url, sign_in("session", otmm), fields=FIELDS):
+        pass  # never signed in: nothing to close
+    client = OtmmClient(otmm.base_url, sign_in("session", otmm), fields=FIELDS)
+    client.ping()
+    sim.expire_tokens()  # the session ends mid-use: one new session, the old one is not closed
+    client.ping()
+    client.close()
+    client.close()
+    assert [(s["revoked"], s["closed"]) for s in sim.sessions()] == [(True, False), (False, True)]
+    deletes = [r for r in httpx.get(otmm.base_url + "/_sim/requests").json()["requests"] if r["method"] == "DELETE"]
+    assert [(r["path"], r["status"]) for r in deletes] == [("/otmmapi/v6/sessions", 204)]
+
+
+def test_sign_in_endpoint_trouble_is_typed(otmm) -> None:
+    inject(otmm.base_url, path="/sessions$", method="POST", kind="status", status=503, count=1)
+    with OtmmClient(otmm.base_url, sign_in("session", otmm), fields=FIELDS, request_attempts=2) as c:
+        c.ping()  # a 503 from the login is transient: retried
+    inject(otmm.base_url, path="/sessions$", method="POST", kind="status", status=404)
+    with OtmmClient(otmm.base_url, sign_in("session", otmm), fields=FIELDS) as c:
+        with pytest.raises(InvalidData, match="OTMM session login.*answered 404.*check base_url"):
+            c.ping()
 
 
 def test_wrong_client_secret_is_auth_error(otmm) -> None:
@@ -243,10 +355,13 @@ def test_wrong_client_secret_is_auth_error(otmm) -> None:
     assert "wrong" not in repr(oauth(otmm.base_url, otmm.client_id, "wrong"))
 
 
-def test_401_after_a_fresh_token_is_auth_error(client: OtmmClient, otmm) -> None:
+@pytest.mark.parametrize("method", SIGN_IN_METHODS)
+def test_401_after_a_fresh_sign_in_is_auth_error(method: str, otmm) -> None:
     inject(otmm.base_url, path="/children$", kind="status", status=401, count=2)
-    with pytest.raises(AuthError, match="401"):
-        client.ping()
+    with OtmmClient(otmm.base_url, sign_in(method, otmm), fields=FIELDS) as client:
+        with pytest.raises(AuthError, match="401"):
+            client.ping()
+    assert otmm.sim.sign_ins(method) == 2  # the first sign-in, one more after the first 401, then give up
 
 
 # -- status and uploads -------------------------------------------------------------------

@@ -26,12 +26,10 @@ class FlowEnv:
 @pytest.fixture
 def flow_env(prefect_api: None, otmm, box, tracking_dsn: str, mail_server, pki) -> Iterator[FlowEnv]:
     from blocks.box import BoxCredentials
-    from blocks.dam import DamCredentials
     from blocks.tracking_database import TrackingDatabaseBlock
 
     clear_cached_clients()
-    DamCredentials(base_url=otmm.base_url, auth_method="oauth2", client_id=otmm.client_id,
-                   client_secret=otmm.client_secret, page_size=3).save("dam", overwrite=True)
+    otmm.dam_block(page_size=3).save("dam", overwrite=True)  # signs in the way dam_auth says
     BoxCredentials(client_id=box.client_id, client_secret=box.client_secret, public_key_id=box.keys.key_id,
                    private_key=box.keys.private_key_pem, private_key_passphrase=box.keys.passphrase,
                    enterprise_id=box.enterprise_id, api_base_url=box.base_url, upload_base_url=box.base_url + "/api",
@@ -57,4 +55,4 @@ def flow_env(prefect_api: None, otmm, box, tracking_dsn: str, mail_server, pki) 
     yield FlowEnv(otmm, box, db, root, mail_server, receiver)
     db.close()
     hook_server.stop()
-    clear_cached_clients()
+    clear_cached_clients()  # before the simulators stop: an OTMM session is closed on the DAM

@@ -131,6 +131,134 @@ def test_short_token_ttl_expires(tmp_path: Path) -> None:
         assert c.get(API + "/folders/rootfolders", headers=auth).status_code == 401
 
 
+def login(c: httpx.Client, username: str = "svc-user", password: str = "svc-pass") -> httpx.Response:
+    return c.post(API + "/sessions", data={"username": username, "password": password})
+
+
+@pytest.fixture
+def users(tmp_path: Path) -> Iterator[tuple[OtmmSimulator, ServerThread]]:
+    sim = OtmmSimulator(client_id="cs-client", client_secret=SECRET, username="svc-user", password="svc-pass",
+                        upload_dir=tmp_path / "uploads")
+    with ServerThread(sim.app) as server:
+        yield sim, server
+    sim.close()
+
+
+def test_session_login_envelope_cookie_and_the_headers_it_requires(users) -> None:
+    sim, server = users
+    with httpx.Client(base_url=server.base_url) as c:
+        r = login(c)
+        session = r.json()["session_resource"]["session"]
+        assert r.status_code == 200 and isinstance(session["id"], int) and session["login_name"] == "svc-user"
+        assert len(session["message_digest"]) == 40 and int(session["message_digest"], 16) >= 0
+        assert {"domain_name", "local_session", "role_name", "user_full_name", "user_id", "user_role_id",
+                "validation_key"} <= set(session)
+        cookie = r.cookies["JSESSIONID"]
+        assert "httponly" in r.headers["set-cookie"].lower() and "path=/otmmapi" in r.headers["set-cookie"].lower()
+        c.cookies.clear()
+        sid, digest = str(session["id"]), session["message_digest"]
+        root = API + "/folders/rootfolders"
+        # each session credential works on its own, with X-Requested-By
+        for proof in ({"otmmauthtoken": digest}, {"Authorization": f"Bearer otmmToken {digest}"},
+                      {"Cookie": f"JSESSIONID={cookie}"}):
+            assert c.get(root, headers={"X-Requested-By": sid, **proof}).status_code == 200, proof
+        no_id = c.get(root, headers={"otmmauthtoken": digest})
+        assert no_id.status_code == 401 and no_id.json()["exception_body"]["error_code"] == "SESSION_ID_REQUIRED"
+        wrong_id = c.get(root, headers={"otmmauthtoken": digest, "X-Requested-By": "1"})
+        assert wrong_id.status_code == 401
+        other = login(c).json()["session_resource"]["session"]
+        c.cookies.clear()
+        mixed = c.get(root, headers={"X-Requested-By": sid, "otmmauthtoken": digest,
+                                     "Cookie": f"JSESSIONID={cookie}x"})
+        assert mixed.status_code == 401 and mixed.json()["exception_body"]["error_code"] == "SESSION_INVALID"
+        crossed = c.get(root, headers={"X-Requested-By": sid, "otmmauthtoken": other["message_digest"]})
+        assert crossed.status_code == 401
+        # the sessions calls themselves need no X-Requested-By
+        again = c.get(API + "/sessions", headers={"otmmauthtoken": digest}).json()["session_resource"]["session"]
+        assert again["id"] == session["id"] and again["message_digest"] == digest
+        assert sim.sign_ins("session") == 2 and sim.token_requests == 0
+
+        # the lock owner is the user
+        folder = sim.add_campaign("C000000001", "Locks", "A1").folder_id
+        headers = {"X-Requested-By": sid, "otmmauthtoken": digest}
+        assert c.put(API + f"/assets/{folder}/state", data={"action": "lock"}, headers=headers).status_code == 200
+        assert sim.lock_owner(folder) == "svc-user"
+
+        closed = c.delete(API + "/sessions", headers={"otmmauthtoken": digest})
+        assert closed.status_code == 204
+        after = c.get(root, headers=headers)
+        assert after.status_code == 401 and after.json()["exception_body"]["error_code"] == "SESSION_EXPIRED"
+        assert [s["closed"] for s in sim.sessions()] == [True, False]
+
+
+def test_session_login_refusals(users) -> None:
+    sim, server = users
+    with httpx.Client(base_url=server.base_url) as c:
+        wrong = login(c, password="nope")
+        assert wrong.status_code == 401 and wrong.json()["exception_body"]["error_code"] == "INVALID_CREDENTIALS"
+        assert "set-cookie" not in wrong.headers
+        assert login(c, username="svc-USER").status_code == 401
+        missing = c.post(API + "/sessions", data={"username": "svc-user"})
+        assert missing.status_code == 400
+        assert c.get(API + "/folders/rootfolders", headers={"X-Requested-By": "1"}).status_code == 401
+        assert sim.sign_ins() == 0
+
+
+def test_session_ends_after_inactivity_and_use_keeps_it_alive(tmp_path: Path) -> None:
+    import time
+
+    sim = OtmmSimulator(username="u", password="p", session_timeout=1.0, upload_dir=tmp_path)
+    with ServerThread(sim.app) as server, httpx.Client(base_url=server.base_url) as c:
+        session = login(c, "u", "p").json()["session_resource"]["session"]
+        headers = {"X-Requested-By": str(session["id"]), "otmmauthtoken": session["message_digest"]}
+        for _ in range(4):  # 1.2 s in all, but never 1 s without use
+            time.sleep(0.3)
+            assert c.get(API + "/folders/rootfolders", headers=headers).status_code == 200
+        time.sleep(1.2)
+        expired = c.get(API + "/folders/rootfolders", headers=headers)
+        assert expired.status_code == 401 and expired.json()["exception_body"]["error_code"] == "SESSION_EXPIRED"
+
+
+def test_otds_password_grant(users) -> None:
+    sim, server = users
+    with httpx.Client(base_url=server.base_url) as c:
+        form = {"grant_type": "password", "username": "svc-user", "password": "svc-pass", "client_id": "cs-client",
+                "client_secret": SECRET}
+        r = c.post("/otdsws/oauth2/token", data=form)
+        assert r.status_code == 200 and r.json()["token_type"] == "Bearer" and r.json()["expires_in"] == 3600
+        auth = {"Authorization": "Bearer " + r.json()["access_token"]}
+        folder = sim.add_campaign("C000000002", "Grant", "A1").folder_id
+        assert c.put(API + f"/assets/{folder}/state", data={"action": "lock"}, headers=auth).status_code == 200
+        assert sim.lock_owner(folder) == "svc-user"  # the token speaks for the user, not the OAuth client
+
+        wrong = c.post("/otdsws/oauth2/token", data={**form, "password": "nope"})
+        assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
+        bad_client = c.post("/otdsws/oauth2/token", data={**form, "client_secret": "nope"})
+        assert bad_client.status_code == 401 and bad_client.json()["error"] == "invalid_client"
+        other = c.post("/otdsws/oauth2/token", data={**form, "grant_type": "authorization_code"})
+        assert other.status_code == 400 and other.json()["error"] == "unsupported_grant_type"
+        assert sim.sign_ins("otds_password") == 1 and sim.sign_ins() == 1
+
+
+def test_otmm_password_grant(users) -> None:
+    sim, server = users
+    with httpx.Client(base_url=server.base_url) as c:
+        form = {"username": "svc-user", "password": "svc-pass", "grant_type": "password", "client_id": "cs-client",
+                "client_secret": SECRET}
+        r = c.post(API + "/sessions/oauth2/token", data=form)
+        token_ = r.json()["token_info"]["oauth_token"]["accessToken"]
+        assert r.status_code == 200 and token_
+        assert c.get(API + "/folders/rootfolders", headers={"Authorization": f"Bearer {token_}"}).status_code == 200
+        for change, status, code in ((("password", "nope"), 401, "INVALID_CREDENTIALS"),
+                                     (("client_secret", "nope"), 401, "INVALID_CLIENT"),
+                                     (("grant_type", "client_credentials"), 400, "UNSUPPORTED_GRANT_TYPE")):
+            refused = c.post(API + "/sessions/oauth2/token", data={**form, change[0]: change[1]})
+            assert refused.status_code == status and refused.json()["exception_body"]["error_code"] == code
+        assert sim.sign_ins("otmm_password") == 1 and sim.token_requests == 1
+        sim.expire_tokens()
+        assert c.get(API + "/folders/rootfolders", headers={"Authorization": f"Bearer {token_}"}).status_code == 401
+
+
 # -- folders --------------------------------------------------------------------------------
 def test_rootfolders_folders_and_exact_children_paging(sim: OtmmSimulator, http: httpx.Client) -> None:
     c = sim.add_campaign("C000000078", "Spring Launch", "A1", "Local comm", created="2026-01-05T10:00:00Z")
@@ -508,7 +636,8 @@ def test_seed_demo_and_admin_routes(sim: OtmmSimulator, server: ServerThread, ht
 
 
 def test_command_line_prints_its_url_and_serves(tmp_path: Path) -> None:
-    env = {**os.environ, "OTMM_SIM_CLIENT_ID": "cli-client", "OTMM_SIM_CLIENT_SECRET": "cli-secret"}
+    env = {**os.environ, "OTMM_SIM_CLIENT_ID": "cli-client", "OTMM_SIM_CLIENT_SECRET": "cli-secret",
+           "OTMM_SIM_USERNAME": "cli-user", "OTMM_SIM_PASSWORD": "cli-pass"}
     proc = subprocess.Popen([sys.executable, "-m", "simulators.otmm", "--port", "0", "--seed", "demo",
                              "--token-ttl", "60", "--upload-dir", str(tmp_path)],
                             cwd=Path(__file__).resolve().parents[2], env=env, stdout=subprocess.PIPE, text=True)
@@ -520,6 +649,9 @@ def test_command_line_prints_its_url_and_serves(tmp_path: Path) -> None:
         r = httpx.post(base + "/otdsws/oauth2/token", data={"grant_type": "client_credentials"},
                        auth=("cli-client", "cli-secret"), timeout=10)
         assert r.status_code == 200 and r.json()["expires_in"] == 60
+        session = httpx.post(base + API + "/sessions", data={"username": "cli-user", "password": "cli-pass"},
+                             timeout=10)
+        assert session.status_code == 200 and session.json()["session_resource"]["session"]["login_name"] == "cli-user"
         assert len(httpx.get(base + "/_sim/otmm/campaigns", timeout=10).json()["campaigns"]) == 13
     finally:
         proc.terminate()
