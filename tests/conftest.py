@@ -86,20 +86,21 @@ class RunningOtmm:
 
     def dam_block(self, **fields: object):
         """A ``DAM Credentials`` block for this simulator that signs in with ``auth_method``
-        (``fields`` override or add block fields)."""
+        (``fields`` override or add block fields, ``auth_method`` included)."""
         import base64
 
         from blocks.dam import DamCredentials
 
-        if self.auth_method == "mtls":
+        method = str(fields.pop("auth_method", self.auth_method))
+        if method == "mtls":
             values: dict[str, object] = {
                 "pfx_base64": base64.b64encode(self.pki.client_pfx.read_bytes()).decode(),
                 "pfx_password": self.pki.client_password, "ca_bundle_pem": self.pki.ca_cert.read_text()}
         else:
             values = {"client_id": self.client_id, "client_secret": self.client_secret}
-            if self.auth_method != "oauth2":
+            if method != "oauth2":
                 values.update(username=self.username, password=self.password)
-        return DamCredentials(base_url=self.base_url, auth_method=self.auth_method, **{**values, **fields})
+        return DamCredentials(base_url=self.base_url, auth_method=method, **{**values, **fields})
 
 
 @pytest.fixture

@@ -57,6 +57,7 @@ def clear_faults(base_url: str) -> None:
 
 
 def test_happy_path_with_nested_sub_folders(flow_env):
+    """(Every DAM sign-in runs A1→A2 in tests/flows/test_a2_to_a3.py.)"""
     sim = flow_env.otmm.sim
     assets = seed_campaign(sim)
 
@@ -179,11 +180,14 @@ def test_transient_429_and_5xx_are_retried(flow_env):
         sim.content_sha1(assets[k]) for k in ("hero.jpg", "Social/post.png", "Social/Stories/story.mp4"))
 
 
-def test_token_expiry_mid_run(flow_env):
+@pytest.mark.parametrize("dam_auth", ["oauth2", "session"], indirect=True)
+def test_sign_in_expiring_mid_run(flow_env, dam_auth):
+    """The token or session ends while assets are copied: one new sign-in, the run completes,
+    nothing is copied twice. (The password grants share the token code of oauth2; every method
+    also loses its sign-in between two runs in tests/flows/test_a2_to_a3.py.)"""
     sim = flow_env.otmm.sim
     assets = seed_campaign(sim)
     inject(flow_env.otmm.base_url, path="/contents$", kind="latency", seconds=0.4)
-    tokens_before = sim.token_requests
     timer = threading.Timer(0.8, sim.expire_tokens)
     timer.start()
     try:
@@ -193,7 +197,26 @@ def test_token_expiry_mid_run(flow_env):
 
     assert state.is_completed(), state.message
     assert sim.campaign_status(assets["folder_id"]) == "A2"
-    assert sim.token_requests >= tokens_before + 2  # the first token, then a new one after expiry
+    assert sim.sign_ins(dam_auth) == sim.sign_ins() == 2  # the first sign-in, then exactly one after expiry
+    log = httpx.get(flow_env.otmm.base_url + "/_sim/requests").json()["requests"]
+    assert any(r["status"] == 401 for r in log), "the sign-in never expired mid-run: the test proves nothing"
+    assert len(box_files(flow_env)) == 3 and len(flow_env.db.fetch_all("SELECT * FROM box_uploads")) == 3
+
+
+def test_wrong_password_fails_the_run_naming_the_method(flow_env):
+    sim = flow_env.otmm.sim
+    assets = seed_campaign(sim)
+    wrong = "wrong-password-4f2a"
+    for method in ("session", "otds_password", "otmm_password"):
+        flow_env.otmm.dam_block(auth_method=method, password=wrong).save("dam-wrong", overwrite=True)
+
+        state = a1_to_a2(box_root_folder_id=flow_env.box_root, dam_block="dam-wrong", return_state=True)
+
+        assert state.is_failed(), method
+        assert f"(auth_method '{method}') failed" in state.message, state.message
+        assert "cs-user" in state.message and wrong not in state.message
+    assert sim.campaign_status(assets["folder_id"]) == "A1" and box_files(flow_env) == {}
+    assert sim.sign_ins() == 0
 
 
 def test_empty_campaign(flow_env):
@@ -266,18 +289,6 @@ def save_mtls_dam_block(base_url: str, pfx_path, ca_cert) -> None:
     DamCredentials(base_url=base_url, auth_method="mtls",
                    pfx_base64=base64.b64encode(pfx_path.read_bytes()).decode(), pfx_password="pfx-pass",
                    ca_bundle_pem=ca_cert.read_text()).save("dam", overwrite=True)
-
-
-def test_mtls_with_a_client_certificate(flow_env, mtls_otmm):
-    sim, server, pki, _ = mtls_otmm
-    assets = seed_campaign(sim)
-    save_mtls_dam_block(server.base_url, pki.client_pfx, pki.ca_cert)
-
-    state = a1_to_a2(box_root_folder_id=flow_env.box_root, return_state=True)
-
-    assert state.is_completed(), state.message
-    assert sim.campaign_status(assets["folder_id"]) == "A2"
-    assert len(box_files(flow_env)) == 3
 
 
 def test_mtls_wrong_client_certificate_is_refused_clearly(flow_env, mtls_otmm):

@@ -7,12 +7,14 @@ import secrets
 import httpx
 import pytest
 
+from blocks._cache import clear_cached_clients
 from domain.dam_metadata import flatten_metadata
 from domain.fields import load_dam_fields
 from flows.a1_to_a2 import a1_to_a2
 from flows.a2_to_a3 import a2_to_a3
 from simulators.common import ServerThread
 from simulators.creativex import CreativeXSimulator
+from tests.conftest import DAM_AUTH_METHODS
 
 pytestmark = pytest.mark.prefect
 F = load_dam_fields()
@@ -59,15 +61,24 @@ def results(state) -> dict[str, dict]:
     return {f["box_path"]: f for f in state.result(raise_on_failure=False)["files"]}
 
 
-def test_import_creativex_and_a3_only_when_the_last_master_is_back(env):
+@pytest.mark.parametrize("dam_auth", DAM_AUTH_METHODS, indirect=True)
+def test_import_creativex_and_a3_only_when_the_last_master_is_back(env, dam_auth):
+    """Every DAM sign-in end to end (A1→A2 in the fixture, then A2→A3), the sign-in having
+    ended between the runs: one new sign-in, no duplicate DAM asset."""
     flow_env, c, masters, ids, agency, italy, server, cx = env
     box, sim = flow_env.box.sim, flow_env.otmm.sim
+    assert sim.sign_ins(dam_auth) == sim.sign_ins() == (0 if dam_auth == "mtls" else 1)  # one for all A1→A2
+    assert len(box.files()) == len(masters)
     box.put_file(italy, f"{ids['hero.jpg']}_Hero summer_it-IT_Lazio.jpg", b"localised hero")
     box.put_file(agency, f"{ids['post.png']}_Post_it-IT_Lazio.png", b"localised post")
+    signed_in = sim.sign_ins()
+    sim.expire_tokens()  # the token or session of the A1→A2 run (same process, same client) ends
 
     state = run(env)
 
     assert state.is_completed(), state.message
+    assert sim.sign_ins(dam_auth) == sim.sign_ins() == (0 if dam_auth == "mtls" else signed_in + 1)
+    assert len(sim.uploaded_assets()) == 2  # the refused first call was not an import
     assert sim.campaign_status(c.folder_id) == "A2"  # story.mp4 has no localised version yet
     assert agency_files(env) == set()  # imported files are deleted from Box
     uploads = {u["name"]: u for u in sim.uploaded_assets()}
@@ -86,6 +97,9 @@ def test_import_creativex_and_a3_only_when_the_last_master_is_back(env):
     state = run(env)
     assert state.is_completed(), state.message
     assert sim.campaign_status(c.folder_id) == "A3"
+    if dam_auth == "session":
+        clear_cached_clients()  # what process exit does: the live session is closed on the DAM
+        assert [(s["revoked"], s["closed"]) for s in sim.sessions()] == [(True, False), (False, True)]
 
 
 def test_files_that_cannot_be_imported_stay_in_box_with_a_reason(env):
