@@ -33,6 +33,15 @@ def test_create_blocks_from_variables_is_idempotent(prefect_api, tmp_path: Path,
     assert first["dam"] == first["box"] == first["email"] == "saved"
     assert first["creativex"].startswith("skipped")
     assert DamCredentials.load("dam").client_secret.get_secret_value() == "dam-SECRET-2"
+    assert DamCredentials.load("dam").auth_method == "oauth2"
+    create_blocks({"CS_DAM_BASE_URL": "https://dam.example.test", "CS_DAM_AUTH_METHOD": "session",
+                   "CS_DAM_USERNAME": "svc-dam", "CS_DAM_PASSWORD": "dam-SECRET-4"})
+    session = DamCredentials.load("dam")
+    assert (session.auth_method, session.username) == ("session", "svc-dam")
+    assert session.password.get_secret_value() == "dam-SECRET-4" and session.client_secret is None
+    with pytest.raises(ValueError, match="auth_method 'otmm_password' needs client_id"):
+        create_blocks({"CS_DAM_BASE_URL": "https://dam.example.test", "CS_DAM_AUTH_METHOD": "otmm_password",
+                       "CS_DAM_USERNAME": "svc-dam", "CS_DAM_PASSWORD": "dam-SECRET-4"})
     assert BoxCredentials.load("box").enterprise_id == "777"
     assert MailServer.load("email").default_recipients == ["a@x.test", "b@x.test"]
 
@@ -45,7 +54,8 @@ def test_the_command_never_prints_values(prefect_api, tmp_path: Path) -> None:
     from blocks.status_webhook import StatusWebhook
 
     env_file = tmp_path / "secrets.env"
-    env_file.write_text("CS_DAM_BASE_URL=https://dam.example.test\nCS_DAM_CLIENT_ID=cs\n"
+    env_file.write_text("CS_DAM_BASE_URL=https://dam.example.test\nCS_DAM_AUTH_METHOD=otds_password\n"
+                        "CS_DAM_CLIENT_ID=cs\nCS_DAM_USERNAME=svc\nCS_DAM_PASSWORD=dam-pass-SECRET-8\n"
                         "CS_DAM_CLIENT_SECRET=dam-SECRET-9\nCS_STATUS_WEBHOOK_URL=https://hooks.test/t0k3n-SECRET\n")
     out = subprocess.run([sys.executable, "-m", "deployments.create_blocks", "--env-file", str(env_file)],
                          capture_output=True, text=True, env={**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()},

@@ -57,7 +57,14 @@ def test_update_status_asks_and_yes_applies(flow_env):
 def test_test_connections_exit_code(flow_env):
     result = cli("test-connections")
     assert result.exit_code == 0, result.output
-    assert "DAM (dam): ok; Box (box): ok; Tracking database (tracking-db): ok; SMTP (email): ok" in result.output
+    assert ("DAM (dam): ok – signed in with OTDS client credentials of 'cs-test'; Box (box): ok; "
+            "Tracking database (tracking-db): ok; SMTP (email): ok") in result.output
+    flow_env.otmm.dam_block(auth_method="session").save("dam-session", overwrite=True)
+    session = cli("test-connections", "--dam-block", "dam-session")
+    assert session.exit_code == 0, session.output
+    assert "DAM (dam-session): ok – signed in with OTMM session login as 'cs-user'" in session.output
+    no_certificate = cli("check-certificate", "--dam-block", "dam-session")
+    assert no_certificate.exit_code == 0 and "nothing to check" in no_certificate.output
     broken = cli("test-connections", "--email-block", "no-such-block")
     assert broken.exit_code == 1
     assert "SMTP (no-such-block): failed" in broken.output

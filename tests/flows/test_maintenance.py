@@ -7,6 +7,7 @@ import base64
 import pytest
 
 from flows.maintenance import check_certificate, check_connections
+from tests.conftest import SIGN_IN_METHODS
 
 pytestmark = pytest.mark.prefect
 
@@ -29,6 +30,27 @@ def test_connections_all_ok_then_one_refused(flow_env):
     assert state.message.count(": ok") == 3
 
 
+def test_connections_with_every_dam_sign_in(flow_env):
+    otmm = flow_env.otmm
+    labels = {"oauth2": "OTDS client credentials of 'cs-test'", "session": "OTMM session login as 'cs-user'",
+              "otds_password": "OTDS password grant as 'cs-user'", "otmm_password": "OTMM password grant as 'cs-user'"}
+    for method in SIGN_IN_METHODS:
+        name = "dam-" + method.replace("_", "-")  # block names take no underscore
+        otmm.dam_block(auth_method=method).save(name, overwrite=True)
+        state = check_connections(dam_block=name, return_state=True)
+        assert state.is_completed(), state.message
+        assert f"DAM ({name}): ok – signed in with {labels[method]}" in state.message
+        assert otmm.sim.sign_ins(method) == 1
+
+    otmm.dam_block(auth_method="session", password="wrong-pass-9c1").save("dam-wrong", overwrite=True)
+    state = check_connections(dam_block="dam-wrong", return_state=True)
+    assert state.is_failed()
+    assert ("DAM (dam-wrong): failed – AuthError: OTMM session login (auth_method 'session') failed: the DAM "
+            "refused user 'cs-user'") in state.message
+    assert "wrong-pass-9c1" not in state.message
+    assert state.message.count(": ok") == 3
+
+
 def test_check_certificate(flow_env, pki):
     from blocks.dam import DamCredentials
 
@@ -45,3 +67,9 @@ def test_check_certificate(flow_env, pki):
                    pfx_password="wrong").save("dam-mtls", overwrite=True)
     state = check_certificate(dam_block="dam-mtls", return_state=True)
     assert state.is_failed() and "wrong password" in state.message
+
+    for method in ("oauth2", "session"):  # no certificate: nothing to check, and the run says why
+        flow_env.otmm.dam_block(auth_method=method).save("dam-other", overwrite=True)
+        state = check_certificate(dam_block="dam-other", return_state=True)
+        assert state.is_completed() and "nothing to check" in state.message
+        assert f"(auth_method {method!r}), not with a client certificate" in state.message
