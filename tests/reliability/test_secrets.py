@@ -1,11 +1,14 @@
 """Secrets: every flow runs with recognisable secret values (canaries) in its blocks — DAM
-OAuth2 client secret, DAM mTLS PFX and its password, Box client secret, JWT private key and
-its passphrase, the tracking database password (in its DSN), the SMTP password, the status
+OAuth2 client secret, DAM service-user password (OTMM session login, OTDS and OTMM password
+grants), DAM mTLS PFX and its password, Box client secret, JWT private key and its
+passphrase, the tracking database password (in its DSN), the SMTP password, the status
 webhook URL's token, the CreativeX API key — on happy paths and on failure paths (refused
-credentials, a failing webhook, CreativeX down, an unreachable database). Then every place a
-secret could leak to is scanned: the Prefect logs, flow-run state messages and parameters,
-artifacts, the emails as received (raw and decoded), what the webhook received, every row of
-the tracking database, and every temporary file written during the test. Zero occurrences.
+credentials and passwords, a failing webhook, CreativeX down, an unreachable database). The
+DAM tokens and session credentials (message digest, JSESSIONID) handed out during the runs
+are looked for too. Then every place a secret could leak to is scanned: the Prefect logs,
+flow-run state messages and parameters, artifacts, the emails as received (raw and decoded),
+what the webhook received, every row of the tracking database, and every temporary file
+written during the test. Zero occurrences.
 
 Not scanned: the Prefect API's own database, where blocks (the one home of secrets) live.
 """
@@ -39,7 +42,8 @@ def _canary(kind: str) -> str:
 
 @pytest.fixture
 def canaries() -> dict[str, str]:
-    return {k: _canary(k) for k in ("dam", "dambad", "pfx", "box", "boxpass", "db", "smtp", "hook", "cx")}
+    return {k: _canary(k) for k in ("dam", "dambad", "dampass", "dampassbad", "pfx", "box", "boxpass", "db", "smtp",
+                                    "hook", "cx")}
 
 
 def _paged(read, **kw) -> list:
@@ -73,7 +77,7 @@ def test_no_secret_in_logs_artifacts_emails_database_or_temp_files(prefect_api, 
     started = time.time() - 1
     pki = make_pki(tmp_path / "pki", client_password=c["pfx"])
     keys = make_jwt_app_keys("kid-1", c["boxpass"])
-    otmm = OtmmSimulator(client_id="cs", client_secret=c["dam"])
+    otmm = OtmmSimulator(client_id="cs", client_secret=c["dam"], username="cs-user", password=c["dampass"])
     otmm_mtls = OtmmSimulator(auth_mode="mtls")
     box = BoxSimulator(storage_dir=tmp_path / "box", client_id="cs-box", client_secret=c["box"],
                        public_keys={keys.key_id: keys.public_key_pem}, enterprise_id="4242")
@@ -92,7 +96,14 @@ def test_no_secret_in_logs_artifacts_emails_database_or_temp_files(prefect_api, 
             MailServer(tmp_path / "mail", pki.server_cert, pki.server_key, username="cs-mail",
                        password=c["smtp"]) as mail:
         clear_cached_clients()
-        DamCredentials(base_url=dam_server.base_url, client_id="cs", client_secret=c["dam"]).save("dam", overwrite=True)
+        dam = {"base_url": dam_server.base_url, "client_id": "cs", "client_secret": c["dam"], "username": "cs-user"}
+        # The main block signs in with an OTMM session; each other method has a block of its own.
+        DamCredentials(**dam, auth_method="session", password=c["dampass"]).save("dam", overwrite=True)
+        DamCredentials(**dam).save("dam-oauth2", overwrite=True)
+        DamCredentials(**dam, auth_method="otds_password", password=c["dampass"]).save("dam-otds-grant", overwrite=True)
+        DamCredentials(**dam, auth_method="otmm_password", password=c["dampass"]).save("dam-otmm-grant", overwrite=True)
+        DamCredentials(**dam, auth_method="session", password=c["dampassbad"]).save("dam-session-refused",
+                                                                                 overwrite=True)
         DamCredentials(base_url=dam_server.base_url, client_id="cs", client_secret=c["dambad"]
                        ).save("dam-refused", overwrite=True)
         DamCredentials(base_url=mtls_server.base_url, auth_method="mtls", pfx_base64=pfx_b64, pfx_password=c["pfx"],
@@ -113,6 +124,11 @@ def test_no_secret_in_logs_artifacts_emails_database_or_temp_files(prefect_api, 
         db.migrate()
         root = box.create_folder("0", "Local adaptation")
         _run_every_flow(otmm, otmm_mtls, box, root, db, hook_server, cx_server)
+        clear_cached_clients()  # the sessions are closed, as at process exit (a DELETE carries them too)
+        assert otmm.sign_ins("session") and otmm.sign_ins("otds_password") and otmm.sign_ins("otmm_password")
+        with otmm.state.lock:
+            issued = list(otmm.state.tokens) + otmm.session_credentials()
+        needles.update({f"DAM sign-in credential #{i}": value for i, value in enumerate(issued)})
 
         # The scan must be able to fail: a planted probe in a temp file has to be found.
         probe = _canary("probe")
@@ -148,6 +164,9 @@ def _run_every_flow(otmm, otmm_mtls, box, root, db, hook_server, cx_server) -> N
     other = otmm.add_campaign(number="C000000805", name="Secret Other", status="A1")
     otmm.add_asset(other.master_assets_id, "other.jpg", size=1_100)
     otmm_mtls.add_campaign(number="C000000806", name="Secret mTLS", status="B1", campaign_type="Global comm")
+    for number in ("C000000807", "C000000808"):
+        grant = otmm.add_campaign(number=number, name="Secret Grant", status="A1")
+        otmm.add_asset(grant.master_assets_id, "grant.jpg", size=1_000)
 
     states = {}
     states["a1-to-a2"] = a1_to_a2(box_root_folder_id=root, campaign_number="C000000801", return_state=True)
@@ -162,6 +181,12 @@ def _run_every_flow(otmm, otmm_mtls, box, root, db, hook_server, cx_server) -> N
     states["test-connections"] = check_connections(return_state=True)
     states["check-certificate"] = check_certificate(dam_block="dam-mtls", return_state=True)
     states["test-connections mTLS"] = check_connections(dam_block="dam-mtls", return_state=True)
+    for block in ("dam-oauth2", "dam-otds-grant", "dam-otmm-grant"):
+        states[f"test-connections {block}"] = check_connections(dam_block=block, return_state=True)
+    states["a1-to-a2 OTDS password grant"] = a1_to_a2(box_root_folder_id=root, campaign_number="C000000807",
+                                                      dam_block="dam-otds-grant", return_state=True)
+    states["a1-to-a2 OTMM password grant"] = a1_to_a2(box_root_folder_id=root, campaign_number="C000000808",
+                                                      dam_block="dam-otmm-grant", return_state=True)
     states["b1-to-b2 mTLS"] = b1_to_b2(box_root_folder_id=root, dam_block="dam-mtls", return_state=True)
     states["update-campaign-status"] = update_campaign_status(campaign="C000000804", new_status="A4", confirm=True,
                                                               return_state=True)
@@ -182,12 +207,18 @@ def _run_every_flow(otmm, otmm_mtls, box, root, db, hook_server, cx_server) -> N
             dam_block="dam-refused", tracking_db_block="tracking-db-missing", return_state=True),
         "a1-to-a2, refused DAM secret": a1_to_a2(box_root_folder_id=root, dam_block="dam-refused",
                                                  return_state=True),
+        "a1-to-a2, refused DAM password": a1_to_a2(box_root_folder_id=root, dam_block="dam-session-refused",
+                                                   return_state=True),
+        "test-connections, refused DAM password": check_connections(dam_block="dam-session-refused",
+                                                                    return_state=True),
     }
     hook_failed = failing["a1-to-a2, webhook failing"].result(raise_on_failure=False)["campaigns"]
     assert any("status webhook failed" in (r["error"] or "") for r in hook_failed), hook_failed
     assert not failing["a2-to-a3, CreativeX down"].is_completed()
     assert not failing["test-connections, refused DAM secret, missing database"].is_completed()
     assert not failing["a1-to-a2, refused DAM secret"].is_completed()
+    assert "auth_method 'session'" in failing["a1-to-a2, refused DAM password"].message
+    assert not failing["test-connections, refused DAM password"].is_completed()
     states["daily-report"] = daily_report(return_state=True)
     assert states["daily-report"].is_completed(), states["daily-report"].message
 
