@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 
 import httpx
 import pytest
@@ -187,19 +186,24 @@ def test_sign_in_expiring_mid_run(flow_env, dam_auth):
     also loses its sign-in between two runs in tests/flows/test_a2_to_a3.py.)"""
     sim = flow_env.otmm.sim
     assets = seed_campaign(sim)
-    inject(flow_env.otmm.base_url, path="/contents$", kind="latency", seconds=0.4)
-    timer = threading.Timer(0.8, sim.expire_tokens)
-    timer.start()
-    try:
-        state = a1_to_a2(box_root_folder_id=flow_env.box_root, return_state=True, max_concurrent_transfers=1)
-    finally:
-        timer.cancel()
+    downloads: list[str] = []
+
+    def expire_at_the_second_download(entry: dict, phase: str) -> None:
+        # Not a timer: under load a timer may fire before the first sign-in or after the last call.
+        if phase == "request" and entry["path"].endswith("/contents"):
+            downloads.append(entry["path"])
+            if len(downloads) == 2:
+                sim.expire_tokens()
+
+    sim.injector.observers.append(expire_at_the_second_download)
+    state = a1_to_a2(box_root_folder_id=flow_env.box_root, return_state=True, max_concurrent_transfers=1)
 
     assert state.is_completed(), state.message
     assert sim.campaign_status(assets["folder_id"]) == "A2"
     assert sim.sign_ins(dam_auth) == sim.sign_ins() == 2  # the first sign-in, then exactly one after expiry
     log = httpx.get(flow_env.otmm.base_url + "/_sim/requests").json()["requests"]
-    assert any(r["status"] == 401 for r in log), "the sign-in never expired mid-run: the test proves nothing"
+    statuses = [r["status"] for r in log if r["path"].endswith("/contents")]
+    assert statuses.count(401) == 1 and statuses.count(200) == 3, statuses  # refused once, each asset read once
     assert len(box_files(flow_env)) == 3 and len(flow_env.db.fetch_all("SELECT * FROM box_uploads")) == 3
 
 
