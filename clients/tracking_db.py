@@ -143,22 +143,33 @@ class TrackingDatabase:
 
     # -- schema ---------------------------------------------------------------------------
     def migrate(self, directory: Path = MIGRATIONS_DIR) -> list[str]:
-        """Apply every migration not applied yet, in file-name order. Returns what was applied."""
+        """Apply every migration not applied yet, in file-name order. Returns what was applied.
+
+        Runs as the application's own role, which needs only to own its schema
+        (``database/roles.sql``); without that, a :class:`ClientError` says what to run.
+        """
         applied: list[str] = []
-        with self.transaction() as cur:
-            cur.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK_KEY,))
-            cur.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                " version TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
-            )
-            cur.execute("SELECT version FROM schema_migrations")
-            done = {row["version"] for row in cur.fetchall()}
-            for path in sorted(directory.glob("*.sql")):
-                if path.stem in done:
-                    continue
-                cur.execute(path.read_text(encoding="utf-8"))
-                cur.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (path.stem,))
-                applied.append(path.stem)
+        step = "schema_migrations"
+        try:
+            with self.transaction() as cur:
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK_KEY,))
+                cur.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                    " version TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+                )
+                cur.execute("SELECT version FROM schema_migrations")
+                done = {row["version"] for row in cur.fetchall()}
+                for path in sorted(directory.glob("*.sql")):
+                    if path.stem in done:
+                        continue
+                    step = path.stem
+                    cur.execute(path.read_text(encoding="utf-8"))
+                    cur.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (path.stem,))
+                    applied.append(path.stem)
+        except psycopg2.errors.InsufficientPrivilege as exc:
+            raise ClientError(
+                f"the tracking database user may not apply migration {step} ({_first_line(exc)}): it must own "
+                "its schema; an administrator runs database/roles.sql once", system="tracking-db") from exc
         return applied
 
     def ping(self) -> None:

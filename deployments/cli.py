@@ -11,7 +11,9 @@
 Each command is a flow run in the Prefect API the environment points at (``PREFECT_API_URL``),
 so it appears in the UI with its logs and artifact. Without ``--yes`` a changing command first
 runs as a dry listing, shows it, and asks; the confirmed run then changes what it finds at that
-moment (the same selection). Exit code 0 when the run completed, 1 otherwise.
+moment (the same selection). Exit code 0 when the run completed, 1 otherwise. A Prefect server
+with API authentication needs ``PREFECT_API_AUTH_STRING``; when it is missing or wrong the
+command says so in one line (exit code 1) before running anything.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from typing import Annotated, Any
 
 import typer
 from prefect.states import State
+
+from deployments.api_access import api_errors_as_messages, check_api_access
 
 app = typer.Typer(help="content-scaling maintenance operations (each one a Prefect flow run).",
                   no_args_is_help=True, add_completion=False)
@@ -42,8 +46,15 @@ def _finish(state: State) -> None:
         raise typer.Exit(1)
 
 
+def _once(run: Callable[..., State], **parameters: Any) -> None:
+    """One run of a flow that changes nothing; its outcome."""
+    check_api_access()
+    _finish(run(return_state=True, **parameters))
+
+
 def _change(run: Callable[..., State], yes: bool, **parameters: Any) -> None:
     """Dry listing, question, confirmed run (or straight to the confirmed run with --yes)."""
+    check_api_access()
     if not yes:
         dry = run(confirm=False, return_state=True, **parameters)
         _finish(dry)  # a refusal or an error ends here (exit 1)
@@ -93,8 +104,8 @@ def test_connections(dam_block: DamBlock = "dam", box_block: str = "box", tracki
     the tracking database and SMTP once."""
     from flows.maintenance import check_connections
 
-    _finish(check_connections(dam_block=dam_block, box_block=box_block, tracking_db_block=tracking_db_block,
-                              email_block=email_block, return_state=True))
+    _once(check_connections, dam_block=dam_block, box_block=box_block, tracking_db_block=tracking_db_block,
+          email_block=email_block)
 
 
 @app.command("check-certificate")
@@ -102,8 +113,9 @@ def check_certificate(dam_block: DamBlock = "dam") -> None:
     """Check the DAM mTLS client certificate (opens, key, chain, PEM, days to expiry); other sign-ins: nothing to check."""
     from flows.maintenance import check_certificate as check
 
-    _finish(check(dam_block=dam_block, return_state=True))
+    _once(check, dam_block=dam_block)
 
 
 if __name__ == "__main__":
-    app()
+    with api_errors_as_messages():
+        app()

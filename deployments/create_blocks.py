@@ -2,6 +2,8 @@
 
     .venv/bin/python -m deployments.create_blocks [--env-file secrets.env]
 
+Needs ``PREFECT_API_URL`` and, for a server with API authentication, ``PREFECT_API_AUTH_STRING``
+(checked first: a missing or wrong one is said in one line, nothing is saved).
 Idempotent: blocks are saved with ``overwrite=True``, and every block type is registered so it
 appears in the UI's catalogue even before a document exists. A system whose variables are not
 set is skipped (and said so). Values are never printed.
@@ -34,6 +36,7 @@ from blocks.dam import DamCredentials
 from blocks.mail_server import MailServer
 from blocks.status_webhook import StatusWebhook
 from blocks.tracking_database import TrackingDatabaseBlock
+from deployments.api_access import api_errors_as_messages, check_api_access
 
 BLOCK_TYPES = [DamCredentials, BoxCredentials, TrackingDatabaseBlock, CreativeXCredentials, MailServer, StatusWebhook]
 
@@ -110,8 +113,10 @@ def main() -> None:
 
         env.update({k: v for k, v in dotenv_values(args.env_file).items() if v is not None})
     env.update({k: v for k, v in os.environ.items() if k.startswith("CS_")})
-    for name, outcome in create_blocks(env).items():
-        print(f"{name:15} {outcome}")
+    with api_errors_as_messages():
+        check_api_access()
+        for name, outcome in create_blocks(env).items():
+            print(f"{name:15} {outcome}")
 
 
 if __name__ == "__main__":

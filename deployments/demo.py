@@ -8,7 +8,9 @@ PostgreSQL; saves the blocks pointing at them; serves every deployment of ``pref
 turns the schedules on, checks the UI with a headless Chromium when one is installed, and
 prints what happened.
 
-Everything it starts keeps running so you can look around in the UI; ``make demo-stop``
+The demo's Prefect server listens on 127.0.0.1 only and runs without API authentication (it
+says so): it is for this machine. Production servers require it (README, "Securing the Prefect
+server"). Everything it starts keeps running so you can look around in the UI; ``make demo-stop``
 (``python -m deployments.demo stop``) stops all of it. State lives in ``.demo/``.
 """
 
@@ -115,6 +117,8 @@ def start() -> int:
     wait_healthy(prefect_url + "/api/health", "prefect-server", timeout=120)
     os.environ["PREFECT_API_URL"] = prefect_url + "/api"
     print(f"  Prefect API {prefect_url}/api · DAM {otmm_url} · Box {box_url} · PostgreSQL in {PG_DIR}")
+    print("  The demo's Prefect server runs WITHOUT API authentication, listening on 127.0.0.1 only: anyone on\n"
+          "  this machine can read its blocks. A production server requires it (README, 'Securing the Prefect server').")
 
     cx_key = secrets.token_urlsafe(16)
     remember("creativex-simulator", _spawn([sys.executable, "-m", "simulators.creativex", "--port", "0"], "creativex",

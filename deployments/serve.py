@@ -8,7 +8,8 @@ concurrency limits, the failure-alert trigger) read from ``prefect.yaml``, their
 executed as subprocesses of this process while it runs. ``--parameters`` is a JSON object
 ``{"<deployment name>": {"<parameter>": value}}`` merged over the yaml's parameters (e.g. the
 Box folder ids of a site); ``--paused`` serves the schedules inactive (resume them in the UI or
-with ``prefect deployment schedule resume``).
+with ``prefect deployment schedule resume``). Against a server with API authentication it needs
+``PREFECT_API_AUTH_STRING`` (checked first, one line when missing or wrong).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from deployments.api_access import api_errors_as_messages, check_api_access
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -73,7 +76,9 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=8, help="Flow runs executed at the same time.")
     args = parser.parse_args()
     overrides = json.loads(args.parameters.read_text()) if args.parameters else {}
-    serve(*runner_deployments(overrides, paused=args.paused), limit=args.limit)
+    with api_errors_as_messages():
+        check_api_access()
+        serve(*runner_deployments(overrides, paused=args.paused), limit=args.limit)
 
 
 if __name__ == "__main__":

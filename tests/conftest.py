@@ -62,6 +62,23 @@ def tracking_dsn(postgres_server: str) -> Iterator[str]:
     admin.close()
 
 
+TRACKING_ROLE = "content_scaling"  # the role database/roles.sql creates
+
+
+@pytest.fixture
+def restricted_tracking_dsn(tracking_dsn: str) -> str:
+    """The fresh database of ``tracking_dsn`` prepared by ``database/roles.sql`` (run as the
+    administrator, as the README says); a DSN that connects as its restricted role."""
+    roles_sql = Path(__file__).resolve().parent.parent / "database" / "roles.sql"
+    admin = psycopg2.connect(tracking_dsn)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(roles_sql.read_text())
+    admin.close()
+    # The embedded server trusts local socket connections: no password to set (production: README).
+    return tracking_dsn.replace("postgresql://postgres:@", f"postgresql://{TRACKING_ROLE}@", 1)
+
+
 # -- simulators ---------------------------------------------------------------------------
 # Every sign-in the DAM block offers. Parametrise a test that uses ``otmm`` over them with
 # ``@pytest.mark.parametrize("dam_auth", DAM_AUTH_METHODS, indirect=True)``.
