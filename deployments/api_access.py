@@ -59,24 +59,28 @@ def refusal_message(url: str | None) -> str:
             f"{SERVER_SETTING}")
 
 
-def check_api_access() -> None:
+def check_api_access(url: str | None = None) -> None:
     """One authenticated request (``GET /admin/version``, what the UI's login checks) before the
-    real work; raises :class:`ApiAccessError` with the fix. Without ``PREFECT_API_URL`` Prefect
-    runs a temporary local server of its own, so there is nothing to check."""
+    real work; raises :class:`ApiAccessError` with the fix. ``url``: the API at another address
+    than ``PREFECT_API_URL`` (the UI's). Without either, Prefect runs a temporary local server of
+    its own, so there is nothing to check."""
     from prefect.client.orchestration import get_client
 
-    url = api_url()
-    if not url:
+    target = url or api_url()
+    if not target:
         return
     try:
-        with get_client(sync_client=True) as client:
-            client.api_version()
+        if url:
+            httpx.get(url.rstrip("/") + "/admin/version", headers=auth_headers(), timeout=30).raise_for_status()
+        else:
+            with get_client(sync_client=True) as client:
+                client.api_version()
     except httpx.HTTPStatusError as exc:
         if exc.response.status_code == 401:
-            raise ApiAccessError(refusal_message(url)) from None
+            raise ApiAccessError(refusal_message(target)) from None
         raise
     except httpx.TransportError as exc:
-        raise ApiAccessError(_transport_message(url, exc)) from None
+        raise ApiAccessError(_transport_message(target, exc)) from None
 
 
 def _transport_message(url: str, exc: httpx.TransportError) -> str:

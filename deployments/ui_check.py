@@ -31,12 +31,13 @@ from typing import Any
 import httpx
 from pydantic import BaseModel
 
-from deployments.api_access import api_errors_as_messages, auth_headers, auth_string
+from deployments.api_access import api_errors_as_messages, auth_headers, auth_string, check_api_access
 
 CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
                   "--no-default-browser-check", "--window-size=1400,1200", "--remote-debugging-port=0"]
 PASSWORD_INPUT = "document.querySelector('input[type=password]')"
 LOGIN_REFUSED = ["Invalid credentials", "Authentication failed"]  # what the UI's login form says
+NO_ACCESS = "No access"
 
 
 class PageCheck(BaseModel):
@@ -160,7 +161,8 @@ def log_in(browser: Browser, ui_url: str, credential: str | None) -> PageCheck:
     refused = " || ".join(f"document.body.innerText.includes({json.dumps(t)})" for t in LOGIN_REFUSED)
     browser.wait_for(f"({logged_in}) || {refused}")
     ok = bool(browser.evaluate(logged_in))
-    return PageCheck(page="login", url=ui_url, ok=ok, missing=[] if ok else ["a successful login (refused)"])
+    return PageCheck(page="login", url=ui_url, ok=ok,
+                     missing=[] if ok else ["a login: the UI's form refused PREFECT_API_AUTH_STRING"])
 
 
 def check_page(browser: Browser, page: str, url: str, expected: list[str], screenshots: Path | None = None,
@@ -169,10 +171,15 @@ def check_page(browser: Browser, page: str, url: str, expected: list[str], scree
     browser.goto(url)
     condition = " && ".join(f"document.body.innerText.includes({json.dumps(e)})" for e in expected) or "true"
     browser.wait_for(f"!!document.body && {condition}", timeout)
+    # Parts of a page say "No access" until their own data arrives; still there after a while, an
+    # API call of the UI was refused.
+    browser.wait_for(f"!document.body.innerText.includes({json.dumps(NO_ACCESS)})", 15)
     text = browser.text()
     missing = [e for e in expected if e not in text]
     if browser.evaluate(f"!!{PASSWORD_INPUT}"):
         missing.append("(the UI shows its login form)")
+    if NO_ACCESS in text:
+        missing.append(f"(the UI shows {NO_ACCESS!r})")
     shot = None
     if screenshots is not None:
         shot = str(screenshots / f"{page}.png")
@@ -212,6 +219,7 @@ def main() -> int:
     parser.add_argument("--screenshots", type=Path)
     args = parser.parse_args()
     with api_errors_as_messages():
+        check_api_access(args.ui.rstrip("/") + "/api")  # a missing or wrong credential: one line, no browser
         checks = check_ui(args.ui, args.flow or ["a1-to-a2", "daily-report"], args.artifact,
                           args.expect or ["Daily report", "total"], args.screenshots)
     for c in checks:
