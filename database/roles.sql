@@ -21,8 +21,8 @@
 --
 -- A database whose tables an earlier install created in "public": move them once, as an
 -- administrator, before the application next starts (ALTER TABLE public.<t> SET SCHEMA content_scaling;
--- ALTER TABLE content_scaling.<t> OWNER TO content_scaling; for master_assets, box_uploads,
--- derivative_assets, asset_events, campaign_status and schema_migrations).
+-- ALTER TABLE content_scaling.<t> OWNER TO content_scaling; for every table of the migrations and
+-- schema_migrations).
 
 DO $$
 BEGIN
