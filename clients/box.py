@@ -24,6 +24,9 @@ from box_sdk_gen import (
     BoxRetryStrategy,
     BoxSDKError,
     CreateFolderParent,
+    CreateWebhookTarget,
+    CreateWebhookTargetTypeField,
+    CreateWebhookTriggers,
     FetchOptions,
     Files,
     JWTConfig,
@@ -31,6 +34,7 @@ from box_sdk_gen import (
     PreflightFileUploadCheckParent,
     TimeoutConfig,
     UpdateFileByIdParent,
+    UpdateWebhookByIdTriggers,
     UploadFileAttributes,
     UploadFileAttributesParentField,
     UploadFileVersionAttributes,
@@ -71,6 +75,16 @@ class BoxFile(BaseModel):
     size: int
     sha1: str
     parent_id: str | None = None
+
+
+class BoxWebhook(BaseModel):
+    """A webhook (V2) of the app: where Box posts which events on which file or folder."""
+
+    id: str
+    target_id: str
+    target_type: str
+    address: str
+    triggers: list[str]
 
 
 class HashingReader:
@@ -494,6 +508,50 @@ class BoxStore:
                     "aborted and the file will be sent again", retry_after=wait, status=202, system="box")
             time.sleep(wait)
 
+    # -- files by id, webhooks (the webhook-triggered import and its registration) ---------
+    def files_below(self, folder_id: str, file_ids: list[str]) -> Iterator[tuple[list[str], BoxFile]]:
+        """The files of ``file_ids`` that are below ``folder_id``, each with its sub-folder path (as
+        :meth:`walk_files` gives it): one call per file instead of listing the tree. A file that is
+        gone (imported meanwhile) or is not below the folder is skipped."""
+        for file_id in dict.fromkeys(file_ids):
+            try:
+                file = self._call(lambda file_id=file_id: self._client.files.get_file_by_id(
+                    file_id, fields=["name", "size", "sha1", "parent", "path_collection"]), f"read file {file_id}")
+            except NotFound:
+                continue
+            chain = list(getattr(file.path_collection, "entries", None) or [])
+            ids = [str(folder.id) for folder in chain]
+            if folder_id in ids:
+                yield [str(folder.name) for folder in chain[ids.index(folder_id) + 1:]], _box_file(file)
+
+    def list_webhooks(self, target_id: str | None = None) -> list[BoxWebhook]:
+        """The app's webhooks (for this user), or only those on ``target_id``."""
+        found, marker = [], None
+        while True:
+            page = self._call(lambda marker=marker: self._client.webhooks.get_webhooks(marker=marker, limit=1000),
+                              "list webhooks")
+            found += [str(w.id) for w in page.entries or []
+                      if target_id is None or str(getattr(w.target, "id", "")) == str(target_id)]
+            marker = getattr(page, "next_marker", None)
+            if not marker:
+                break
+        return [_box_webhook(self._call(lambda i=i: self._client.webhooks.get_webhook_by_id(i), f"read webhook {i}"))
+                for i in found]
+
+    def create_folder_webhook(self, folder_id: str, address: str, triggers: list[str]) -> BoxWebhook:
+        """A webhook on a folder (Box allows one per folder for an app and user: 409 ``Conflict`` otherwise)."""
+        return _box_webhook(self._call(lambda: self._client.webhooks.create_webhook(
+            CreateWebhookTarget(id=folder_id, type=CreateWebhookTargetTypeField.FOLDER), address,
+            [CreateWebhookTriggers(t) for t in triggers]), f"create a webhook on folder {folder_id}"))
+
+    def update_webhook(self, webhook_id: str, address: str, triggers: list[str]) -> BoxWebhook:
+        return _box_webhook(self._call(lambda: self._client.webhooks.update_webhook_by_id(
+            webhook_id, address=address, triggers=[UpdateWebhookByIdTriggers(t) for t in triggers]),
+            f"update webhook {webhook_id}"))
+
+    def delete_webhook(self, webhook_id: str) -> None:
+        self._call(lambda: self._client.webhooks.delete_webhook_by_id(webhook_id), f"delete webhook {webhook_id}")
+
     # -- error mapping --------------------------------------------------------------------
     def _call(self, fn: Callable[[], Any], what: str) -> Any:
         try:
@@ -571,6 +629,14 @@ class _AcceptedIsAnAnswer(BoxRetryStrategy):
         if fetch_response.status == 202:
             return False
         return super().should_retry(fetch_options, fetch_response, attempt_number)
+
+
+def _box_webhook(hook: Any) -> BoxWebhook:
+    target = getattr(hook, "target", None)
+    kind = getattr(target, "type", None)
+    return BoxWebhook(id=str(hook.id), target_id=str(getattr(target, "id", "")),
+                      target_type=str(getattr(kind, "value", kind) or ""), address=str(hook.address or ""),
+                      triggers=[str(getattr(t, "value", t)) for t in hook.triggers or []])
 
 
 def _box_file(file: Any) -> BoxFile:

@@ -393,6 +393,45 @@ class TrackingDatabase:
             cur.execute(f"SELECT * FROM asset_events {where} ORDER BY id", params)
             return [_strip(r) for r in cur.fetchall()]
 
+    # -- Box webhook deliveries (the receiver's de-duplication, the triggered import's inbox) --
+    def record_webhook_delivery(self, *, payload_id: str, trigger: str, box_file_id: str,
+                                box_folder_id: str | None = None, webhook_id: str | None = None,
+                                event_created_at: str | None = None) -> bool:
+        """Remember a verified delivery; True the first time its payload id is seen, False for a repeat.
+
+        Atomic (one ``INSERT … ON CONFLICT``), so two copies of a delivery arriving at once, in
+        one receiver or two, give True to exactly one of them.
+        """
+        with self.transaction() as cur:
+            cur.execute(
+                "INSERT INTO box_webhook_deliveries (payload_id, trigger, box_file_id, box_folder_id, webhook_id,"
+                " event_created_at) VALUES (%s, %s, %s, %s, %s, %s)"
+                " ON CONFLICT (payload_id) DO UPDATE SET deliveries = box_webhook_deliveries.deliveries + 1,"
+                " last_delivery_at = now()"
+                " RETURNING (xmax = 0) AS inserted",
+                (payload_id, trigger, box_file_id, box_folder_id, webhook_id, event_created_at))
+            return bool(cur.fetchone()["inserted"])
+
+    def take_webhook_uploads(self, flow_run_id: str | None, limit: int = 1000) -> list[str]:
+        """The Box file ids announced and not taken yet (oldest first, each once), now taken by this run.
+
+        ``FOR UPDATE SKIP LOCKED``: two runs taking at once get disjoint files. A run that dies
+        after taking leaves its files to the poll, which imports whatever is still in Box.
+        """
+        with self.transaction() as cur:
+            cur.execute(
+                "WITH waiting AS (SELECT payload_id FROM box_webhook_deliveries WHERE taken_at IS NULL"
+                " ORDER BY received_at LIMIT %s FOR UPDATE SKIP LOCKED)"
+                " UPDATE box_webhook_deliveries d SET taken_at = now(), taken_by_flow_run = %s"
+                " FROM waiting WHERE d.payload_id = waiting.payload_id RETURNING d.box_file_id, d.received_at",
+                (limit, flow_run_id))
+            rows = sorted(cur.fetchall(), key=lambda r: r["received_at"])
+        return list(dict.fromkeys(r["box_file_id"] for r in rows))
+
+    def webhook_uploads_waiting(self) -> int:
+        """Announced uploads no run has taken yet."""
+        return int(self.fetch_all("SELECT count(*) AS n FROM box_webhook_deliveries WHERE taken_at IS NULL")[0]["n"])
+
     def fetch_all(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         """Read-only helper for reports and tests."""
         with self.transaction() as cur:

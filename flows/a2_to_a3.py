@@ -24,7 +24,7 @@ from domain.localised_files import (
 )
 from domain.notifications import a2_to_a3_complete_notification, files_uploaded_notification
 from tasks.dam import find_campaigns, get_campaign, set_campaign_status
-from tasks.localised import import_localised_file, list_agency_files
+from tasks.localised import find_agency_files, import_localised_file, list_agency_files
 from tasks.notify import email_on_failure, send_emails
 
 WORKFLOW = "a2-to-a3"
@@ -43,6 +43,7 @@ def a2_to_a3(
     tracking_db_block: str = "tracking-db",
     creativex_block: str = "creativex",
     email_block: str = "email",
+    box_file_ids: list[str] | None = None,
 ) -> State:
     """Import the localised files agencies put in Box into the DAM, then set campaigns to A3.
 
@@ -67,6 +68,8 @@ def a2_to_a3(
         tracking_db_block: Name of the ``Tracking Database`` block.
         creativex_block: Name of the ``CreativeX Credentials`` block.
         email_block: Name of the ``Mail Server`` block.
+        box_file_ids: Only these files, as Box's webhook announced them (read one by one, no
+            listing); the rest of the folder waits for the poll. None (the poll): every file.
     """
     logger = get_run_logger()
     dam, box = DamCredentials.load(dam_block), BoxCredentials.load(box_block)
@@ -76,7 +79,9 @@ def a2_to_a3(
 
     results: list[ImportResult] = []
     waiting: list[tuple[AgencyFile, ReturnedFileName, dict]] = []
-    for file in list_agency_files(box, agency_folder_id):
+    listed = (list_agency_files(box, agency_folder_id) if box_file_ids is None
+              else find_agency_files(box, agency_folder_id, box_file_ids))
+    for file in listed:
         triaged = _triage(file, db)
         if isinstance(triaged, ImportResult):
             results.append(triaged)

@@ -28,6 +28,25 @@ def list_agency_files(box: BoxCredentials, folder_id: str) -> list[AgencyFile]:
     return files
 
 
+@task(name="find-announced-agency-files", cache_policy=NO_CACHE, **IO_RETRIES)
+def find_agency_files(box: BoxCredentials, folder_id: str, box_file_ids: list[str]) -> list[AgencyFile]:
+    """The files Box's webhook announced that are still below the agency-upload folder (one call
+    each, no listing); files gone meanwhile or outside the folder are left out."""
+    files = [AgencyFile(box_file_id=f.id, name=f.name, sub_path=path, size=f.size, sha1=f.sha1)
+             for path, f in box.get_client().files_below(folder_id, box_file_ids)]
+    get_run_logger().info("%d of %d announced file(s) waiting in the agency-upload folder", len(files),
+                          len(set(box_file_ids)))
+    return files
+
+
+@task(name="take-announced-uploads", cache_policy=NO_CACHE, **IO_RETRIES)
+def take_announced_uploads(tracking: TrackingDatabaseBlock, flow_run_id: str | None, limit: int) -> list[str]:
+    """The Box file ids the webhook receiver recorded and no run has taken yet, now this run's."""
+    ids = tracking.get_client().take_webhook_uploads(flow_run_id, limit)
+    get_run_logger().info("%d announced upload(s) taken", len(ids))
+    return ids
+
+
 @task(name="import-localised-file", task_run_name="import-{file.name}", cache_policy=NO_CACHE, **IO_RETRIES)
 def import_localised_file(file: AgencyFile, name: ReturnedFileName, master: dict, dam: DamCredentials,
                           box: BoxCredentials, tracking: TrackingDatabaseBlock, creativex: CreativeXCredentials,

@@ -7,8 +7,8 @@ tokens that expire; bearer auth on every ``/2.0`` and ``/api/2.0`` route; folder
 offset and marker paging; multipart uploads streamed to disk with SHA-1 computed on the way;
 chunked upload sessions with part alignment, part and whole-file digests; FileFull with
 ``sha1`` and ``path_collection``; downloads through a 302 to an unauthenticated ``/dl/<id>``
-with ``Range`` support; delete; and the shared fault injection and request log
-(``simulators.common``).
+with ``Range`` support; delete; webhooks (V2) with signed deliveries and Box's retries
+(``webhooks.py``); and the shared fault injection and request log (``simulators.common``).
 
 Choices where Box's exact behaviour is not public (documented here and in the modules):
 
@@ -35,6 +35,7 @@ from simulators.box.jwt_auth import JWT_AUDIENCE, TokenStore
 from simulators.box.sessions import SessionStore
 from simulators.box.state import ROOT_ID, BoxError, BoxState
 from simulators.box.views import box_error_body
+from simulators.box.webhooks import WebhookRegistry, WebhookSettings
 from simulators.common import FaultInjector, SimulatorMiddleware
 
 MiB = 1024 * 1024
@@ -53,7 +54,8 @@ class BoxSimulator:
     def __init__(self, storage_dir: Path | str, client_id: str, client_secret: str,
                  public_keys: dict[str, str] | None = None, enterprise_id: str = "12345",
                  part_size: int = 8 * MiB, chunked_min_size: int = 20 * MiB, direct_upload_max: int = 50 * MiB,
-                 token_ttl: float = 3600.0, persist: bool = True) -> None:
+                 token_ttl: float = 3600.0, persist: bool = True,
+                 webhook_settings: WebhookSettings | None = None) -> None:
         if part_size <= 0:
             raise ValueError("part_size must be positive")
         self.state = BoxState(Path(storage_dir), persist=persist)
@@ -63,6 +65,7 @@ class BoxSimulator:
         # Seconds a committed upload session stays "processing" (commit → 202 + Retry-After), and
         # the Retry-After the simulator asks for meanwhile; 0 = assembled at once.
         self.commit_processing_s, self.commit_retry_after_s = 0.0, 1.0
+        self.webhooks = WebhookRegistry(self.state, webhook_settings)
         self.injector = FaultInjector()
         self.app = SimulatorMiddleware(build_app(self), self.injector, box_error_body)
 
@@ -129,9 +132,13 @@ class BoxSimulator:
         """Where the file's current content is on disk."""
         return self.state.file_path(str(file_id))
 
+    def webhook_deliveries(self) -> list[dict[str, Any]]:
+        """Every webhook delivery attempt: payload_id, delivery_id, file_id, attempt, status or error."""
+        return self.webhooks.deliveries()
+
     def flush(self) -> None:
         """Write ``state.json`` now (it is otherwise written at most 0.2 s after a change)."""
         self.state.flush()
 
 
-__all__ = ["BoxError", "BoxSimulator", "JWT_AUDIENCE", "ROOT_ID", "box_error_body"]
+__all__ = ["BoxError", "BoxSimulator", "JWT_AUDIENCE", "ROOT_ID", "WebhookSettings", "box_error_body"]

@@ -3,7 +3,8 @@
 Prints ``Box simulator at <base URL>`` and serves until killed. The client ID and secret come
 from ``--client-id``/``--client-secret`` or, better (argv is visible to other users),
 BOX_SIM_CLIENT_ID / BOX_SIM_CLIENT_SECRET. More public keys can be added at run time with
-``POST /_sim/box/keys``.
+``POST /_sim/box/keys``. Webhook signature keys come from BOX_SIM_WEBHOOK_PRIMARY_KEY and
+BOX_SIM_WEBHOOK_SECONDARY_KEY (or ``POST /_sim/box/webhook-settings``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import argparse
 import os
 from pathlib import Path
 
-from simulators.box import BoxSimulator, MiB
+from simulators.box import BoxSimulator, MiB, WebhookSettings
 from simulators.common import TLSConfig, serve_forever
 
 
@@ -33,6 +34,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="Largest direct (multipart) upload in bytes.")
     parser.add_argument("--token-ttl", type=float, default=3600.0, help="Access token lifetime in seconds.")
     parser.add_argument("--no-persist", action="store_true", help="Do not keep state.json in the storage dir.")
+    parser.add_argument("--webhook-ca", type=Path,
+                        help="CA bundle a webhook receiver's certificate must chain to (default: public CAs).")
+    parser.add_argument("--webhook-any-port", action="store_true",
+                        help="Accept webhook addresses on another port than 443 (the tests' and demo's relaxation).")
+    parser.add_argument("--webhook-retry-base-s", type=float, default=300.0,
+                        help="Delay before the first retry of a failed webhook delivery (Box: about 300 s).")
     parser.add_argument("--tls-cert", type=Path)
     parser.add_argument("--tls-key", type=Path)
     args = parser.parse_args(argv)
@@ -52,7 +59,13 @@ def main(argv: list[str] | None = None) -> None:
     sim = BoxSimulator(storage_dir=args.storage, client_id=args.client_id, client_secret=args.client_secret,
                        public_keys=keys, enterprise_id=args.enterprise_id, part_size=args.part_size,
                        chunked_min_size=args.chunked_min_size, direct_upload_max=args.direct_upload_max,
-                       token_ttl=args.token_ttl, persist=not args.no_persist)
+                       token_ttl=args.token_ttl, persist=not args.no_persist,
+                       webhook_settings=WebhookSettings(
+                           primary_key=os.environ.get("BOX_SIM_WEBHOOK_PRIMARY_KEY") or None,
+                           secondary_key=os.environ.get("BOX_SIM_WEBHOOK_SECONDARY_KEY") or None,
+                           allow_any_port=args.webhook_any_port,
+                           ca_file=str(args.webhook_ca) if args.webhook_ca else None,
+                           retry_base_s=args.webhook_retry_base_s))
     tls = TLSConfig(args.tls_cert, args.tls_key) if args.tls_cert and args.tls_key else None
     serve_forever(sim.app, args.port, tls, "Box simulator at")
 

@@ -10,6 +10,11 @@
     GET  /_sim/box/stats           token requests, open upload sessions, counts
     POST /_sim/box/upload-processing {"commit_processing_s": 30, "retry_after_s": 1}: committed
                                    upload sessions stay "processing" (commit → 202 + Retry-After)
+    POST /_sim/box/webhook-settings {"primary_key", "secondary_key", "retry_base_s", "max_retries",
+                                   "timeout_s"}: change the webhook keys (the Developer Console's
+                                   "generate key") or the delivery timing; omitted fields are kept
+    GET  /_sim/box/webhook-deliveries every delivery attempt (payload_id, delivery_id, file_id,
+                                   attempt, status or error), plus how many wait for a retry
 """
 
 from __future__ import annotations
@@ -83,6 +88,26 @@ def admin_routes(sim: BoxSimulator) -> list[tuple[str, Handler, list[str]]]:
         return JSONResponse({"commit_processing_s": sim.commit_processing_s,
                              "retry_after_s": sim.commit_retry_after_s})
 
+    async def webhook_settings(request: Request) -> Response:
+        body = await read_json(request)
+        settings = sim.webhooks.settings
+        try:
+            for name in ("primary_key", "secondary_key"):
+                if name in body:
+                    setattr(settings, name, str(body[name]) if body[name] else None)
+            for name in ("retry_base_s", "timeout_s"):
+                if name in body:
+                    setattr(settings, name, float(body[name]))
+            if "max_retries" in body:
+                settings.max_retries = int(body["max_retries"])
+        except (TypeError, ValueError) as exc:
+            raise BoxError(400, "bad_request", "numbers expected for the timing fields") from exc
+        return JSONResponse({"retry_base_s": settings.retry_base_s, "max_retries": settings.max_retries,
+                             "timeout_s": settings.timeout_s, "allow_any_port": settings.allow_any_port})
+
+    async def webhook_deliveries(request: Request) -> Response:
+        return JSONResponse({"deliveries": sim.webhook_deliveries(), "pending": sim.webhooks.pending()})
+
     async def seed(request: Request) -> Response:
         """Seed a file (an agency upload) from another process."""
         content: Any
@@ -116,4 +141,6 @@ def admin_routes(sim: BoxSimulator) -> list[tuple[str, Handler, list[str]]]:
         ("/_sim/box/seed-file", seed, ["POST"]),
         ("/_sim/box/stats", stats, ["GET"]),
         ("/_sim/box/upload-processing", upload_processing, ["POST"]),
+        ("/_sim/box/webhook-settings", webhook_settings, ["POST"]),
+        ("/_sim/box/webhook-deliveries", webhook_deliveries, ["GET"]),
     ]

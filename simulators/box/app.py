@@ -21,6 +21,7 @@ Route map (``/api/2.0`` is the SDK's ``upload_url`` prefix; upload routes also a
     GET     /api/2.0/files/upload_sessions/{sid}/parts
     POST    /api/2.0/files/upload_sessions/{sid}/plan         no cached parts ({"hits": []})
     POST    /api/2.0/files/upload_sessions/{sid}/commit
+    POST|GET /2.0/webhooks   GET|PUT|DELETE /2.0/webhooks/{id}   webhooks V2 (webhooks.py)
     /_sim/box/...                                           admin routes for tests and the demo (admin.py)
 
 Every error is Box's JSON error object with ``Content-Type: application/json``.
@@ -420,8 +421,33 @@ def build_app(sim: BoxSimulator) -> Starlette:  # noqa: C901 - one closure per r
         await discard_body(request)
         return Response(status_code=204)
 
+    # -- webhooks (V2) -------------------------------------------------------------------
+    webhooks = sim.webhooks
+
+    async def create_webhook(request: Request) -> Response:
+        return JSONResponse(webhooks.create(await read_json(request)).full(), status_code=201)
+
+    async def list_webhooks(request: Request) -> Response:
+        limit = _int_param(request, "limit", 100, "invalid_limit")
+        return JSONResponse(webhooks.page(request.query_params.get("marker"), limit))
+
+    async def get_webhook(request: Request) -> Response:
+        return JSONResponse(webhooks.get(request.path_params["id"]).full())
+
+    async def update_webhook(request: Request) -> Response:
+        return JSONResponse(webhooks.update(request.path_params["id"], await read_json(request)).full())
+
+    async def delete_webhook(request: Request) -> Response:
+        webhooks.delete(request.path_params["id"])
+        return Response(status_code=204)
+
     # -- routing -------------------------------------------------------------------------
     routes = [
+        Route("/2.0/webhooks", api(create_webhook), methods=["POST"]),
+        Route("/2.0/webhooks", api(list_webhooks), methods=["GET"]),
+        Route("/2.0/webhooks/{id}", api(get_webhook), methods=["GET"]),
+        Route("/2.0/webhooks/{id}", api(update_webhook), methods=["PUT"]),
+        Route("/2.0/webhooks/{id}", api(delete_webhook), methods=["DELETE"]),
         Route("/oauth2/token", token, methods=["POST"]),
         Route("/oauth2/revoke", revoke, methods=["POST"]),
         Route("/2.0/folders", api(create_folder), methods=["POST"]),

@@ -23,7 +23,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -154,6 +154,8 @@ class BoxState:
         self.children_index: dict[str, dict[str, str]] = {ROOT_ID: {}}  # folder id -> casefold name -> id
         self._next_id = 1000
         self._flush_timer: threading.Timer | None = None
+        # Called with every new file once it is stored (not for new versions): webhook deliveries.
+        self.on_new_file: list[Callable[[Item], None]] = []
         self._load()
 
     # -- persistence ----------------------------------------------------------------------
@@ -366,7 +368,10 @@ class BoxState:
                 os.replace(tmp, self.file_path(item.id))
                 self._link(item)
                 self._save()
-                return item
+            if replace_id is None:
+                for observer in list(self.on_new_file):
+                    observer(item)
+            return item
         finally:
             tmp.unlink(missing_ok=True)
 
