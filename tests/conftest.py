@@ -157,6 +157,8 @@ class RunningBox:
     client_secret: str
     keys: JwtAppKeys
     enterprise_id: str = "4242"
+    webhook_primary_key: str = ""
+    webhook_secondary_key: str = ""
 
     @property
     def base_url(self) -> str:
@@ -164,15 +166,22 @@ class RunningBox:
 
 
 @pytest.fixture
-def box(tmp_path: Path, box_keys: JwtAppKeys) -> Iterator[RunningBox]:
-    from simulators.box import BoxSimulator
+def box(tmp_path: Path, box_keys: JwtAppKeys, pki) -> Iterator[RunningBox]:
+    """The Box simulator. Its webhooks sign with generated keys, deliver to HTTPS receivers whose
+    certificate chains to the test CA (on any port: the one relaxation) and retry within a second."""
+    from simulators.box import BoxSimulator, WebhookSettings
 
     secret = secrets.token_urlsafe(16)
+    primary, secondary = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    hooks = WebhookSettings(primary_key=primary, secondary_key=secondary, allow_any_port=True,
+                            ca_file=str(pki.ca_cert), retry_base_s=0.2, max_retries=10, timeout_s=5.0)
     sim = BoxSimulator(storage_dir=tmp_path / "box", client_id="cs-box", client_secret=secret,
                        public_keys={box_keys.key_id: box_keys.public_key_pem}, enterprise_id="4242",
-                       part_size=1024 * 1024, chunked_min_size=1024 * 1024)
+                       part_size=1024 * 1024, chunked_min_size=1024 * 1024, webhook_settings=hooks)
     with ServerThread(sim.app) as server:
-        yield RunningBox(sim, server, "cs-box", secret, box_keys)
+        yield RunningBox(sim, server, "cs-box", secret, box_keys, webhook_primary_key=primary,
+                         webhook_secondary_key=secondary)
+    sim.webhooks.stop()
 
 
 # -- Prefect ------------------------------------------------------------------------------
