@@ -31,10 +31,13 @@ CHILD = r"""
 import json, sys
 from flows.a1_to_a2 import a1_to_a2
 from flows.a2_to_a3 import a2_to_a3
+from flows.a2_to_a3_webhook import a2_to_a3_webhook
 print("ready", flush=True)
 job = json.loads(sys.stdin.readline())
 if job["flow"] == "a1_to_a2":
     a1_to_a2(box_root_folder_id=job["folder"], return_state=True)
+elif job["flow"] == "a2_to_a3_webhook":
+    a2_to_a3_webhook(agency_folder_id=job["folder"], return_state=True)
 else:
     a2_to_a3(agency_folder_id=job["folder"], return_state=True)
 print("done", flush=True)
