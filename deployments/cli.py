@@ -7,6 +7,10 @@
     .venv/bin/python -m deployments.cli advance-a1-to-a3
     .venv/bin/python -m deployments.cli test-connections
     .venv/bin/python -m deployments.cli check-certificate
+    .venv/bin/python -m deployments.cli box-webhook create --agency-folder-id 123 \
+        --address https://hooks.example.com/box/webhook                   # idempotent
+    .venv/bin/python -m deployments.cli box-webhook list --agency-folder-id 123
+    .venv/bin/python -m deployments.cli box-webhook delete --agency-folder-id 123
 
 Each command is a flow run in the Prefect API the environment points at (``PREFECT_API_URL``),
 so it appears in the UI with its logs and artifact. Without ``--yes`` a changing command first
@@ -114,6 +118,19 @@ def check_certificate(dam_block: DamBlock = "dam") -> None:
     from flows.maintenance import check_certificate as check
 
     _once(check, dam_block=dam_block)
+
+
+@app.command("box-webhook")
+def box_webhook(action: Annotated[str, typer.Argument(help="create, list or delete.")],
+                agency_folder_id: Annotated[str, typer.Option(help="The agency-upload folder in Box.")],
+                address: Annotated[str | None, typer.Option(
+                    help="The receiver's public HTTPS URL, e.g. https://hooks.example.com/box/webhook.")] = None,
+                box_block: str = "box") -> None:
+    """Create (idempotently), list or delete the Box webhook on the agency-upload folder."""
+    from flows.maintenance import manage_box_webhook
+
+    _finish(manage_box_webhook(action=action, address=address, agency_folder_id=agency_folder_id,
+                               box_block=box_block, return_state=True))
 
 
 if __name__ == "__main__":

@@ -19,6 +19,8 @@ Variables (``CS_`` prefix):
     Email:      CS_SMTP_HOST, CS_SMTP_PORT, CS_SMTP_USERNAME, CS_SMTP_PASSWORD, CS_SMTP_FROM,
                 CS_SMTP_CA_FILE, CS_EMAIL_TO (comma-separated), CS_EMAIL_ERRORS_TO
     Webhook:    CS_STATUS_WEBHOOK_URL
+    Box webhook signature keys (Developer Console → the app → Webhooks → Manage signature keys):
+                CS_BOX_WEBHOOK_PRIMARY_KEY, CS_BOX_WEBHOOK_SECONDARY_KEY
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from blocks.box import BoxCredentials
+from blocks.box_webhook import BoxWebhookKeys
 from blocks.creativex import CreativeXCredentials
 from blocks.dam import DamCredentials
 from blocks.mail_server import MailServer
@@ -38,7 +41,8 @@ from blocks.status_webhook import StatusWebhook
 from blocks.tracking_database import TrackingDatabaseBlock
 from deployments.api_access import api_errors_as_messages, check_api_access
 
-BLOCK_TYPES = [DamCredentials, BoxCredentials, TrackingDatabaseBlock, CreativeXCredentials, MailServer, StatusWebhook]
+BLOCK_TYPES = [DamCredentials, BoxCredentials, TrackingDatabaseBlock, CreativeXCredentials, MailServer, StatusWebhook,
+               BoxWebhookKeys]
 
 
 def _list(value: str | None) -> list[str]:
@@ -100,6 +104,12 @@ def create_blocks(env: Mapping[str, str]) -> dict[str, str]:
         done["status-webhook"] = "saved"
     else:
         done["status-webhook"] = "skipped: CS_STATUS_WEBHOOK_URL not set"
+    if g("CS_BOX_WEBHOOK_PRIMARY_KEY"):
+        BoxWebhookKeys(primary_key=g("CS_BOX_WEBHOOK_PRIMARY_KEY"),
+                       secondary_key=g("CS_BOX_WEBHOOK_SECONDARY_KEY") or None).save("box-webhook", overwrite=True)
+        done["box-webhook"] = "saved"
+    else:
+        done["box-webhook"] = "skipped: CS_BOX_WEBHOOK_PRIMARY_KEY not set"
     return done
 
 

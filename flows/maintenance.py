@@ -1,4 +1,4 @@
-"""Maintenance flows that change nothing: connection tests and the mTLS certificate check."""
+"""Maintenance flows: connection tests, the mTLS certificate check, the Box webhook registration."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from blocks.mail_server import MailServer
 from blocks.tracking_database import TrackingDatabaseBlock
 from clients.otmm_auth import load_pfx
 from domain.certificates import CertificateCheck, verdict_for
+from tasks.box_webhook import delete_folder_webhooks, ensure_folder_webhook, list_folder_webhooks
 
 
 @flow(name="test-connections", log_prints=True)
@@ -102,3 +103,48 @@ def check_certificate(dam_block: str = "dam") -> State:
     if result.verdict == "expires soon":
         get_run_logger().warning("The DAM client certificate expires in %.0f days: renew it", days)
     return Completed(message=message, data=result.model_dump(mode="json")) if result.ok else Failed(message=message)
+
+
+@flow(name="box-webhook", log_prints=True)
+def manage_box_webhook(action: str = "list", address: str | None = None, agency_folder_id: str = "0",
+                       box_block: str = "box") -> State:
+    """Create, list or delete the Box webhook that announces agency uploads to the receiver.
+
+    ``create`` is idempotent: the agency folder's webhook is created, or pointed at ``address``
+    when it points elsewhere, or left alone when it is right. ``delete`` removes it (none there:
+    nothing to do). Box delivers only to a public HTTPS address on port 443 (README "Box
+    webhooks").
+
+    Args:
+        action: ``create``, ``list`` or ``delete``.
+        address: The receiver's public URL, e.g. ``https://hooks.example.com/box/webhook`` (create).
+        agency_folder_id: Box folder where agencies upload localised files.
+        box_block: Name of the ``Box Credentials`` block (its app needs the "Manage webhooks" scope).
+    """
+    if action not in ("create", "list", "delete"):
+        return Failed(message=f"unknown action {action!r}: use create, list or delete")
+    if agency_folder_id in ("", "0"):
+        return Failed(message="set agency_folder_id to the agency-upload folder: Box allows no webhook on the "
+                              "root folder")
+    if action == "create" and not (address or "").startswith("https://"):
+        return Failed(message=f"address {address!r} is not an HTTPS URL: give the receiver's public address, e.g. "
+                              "https://hooks.example.com/box/webhook (Box delivers to HTTPS on port 443 only)")
+    box = BoxCredentials.load(box_block)
+    if action == "create":
+        outcome, hook = ensure_folder_webhook(box, agency_folder_id, address)
+        hooks, message = [hook], f"webhook {hook.id} on folder {agency_folder_id} → {hook.address}: {outcome}"
+    elif action == "list":
+        hooks = list_folder_webhooks(box, agency_folder_id)
+        message = (f"{len(hooks)} webhook(s) on folder {agency_folder_id}"
+                   + "".join(f"; {h.id} → {h.address} ({', '.join(h.triggers)})" for h in hooks))
+    else:
+        hooks = delete_folder_webhooks(box, agency_folder_id)
+        message = (f"deleted {len(hooks)} webhook(s) on folder {agency_folder_id}" if hooks
+                   else f"no webhook on folder {agency_folder_id}: nothing to delete")
+    get_run_logger().info(message)
+    rows = [h.model_dump() for h in hooks]
+    create_table_artifact(table=[{**row, "triggers": ", ".join(row["triggers"])} for row in rows]
+                          or [{"id": "", "target_id": agency_folder_id, "target_type": "folder", "address": "",
+                               "triggers": ""}],
+                          key="box-webhook", description=f"box-webhook {action}")
+    return Completed(message=message, data={"action": action, "webhooks": rows})

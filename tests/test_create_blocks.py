@@ -26,11 +26,12 @@ def test_create_blocks_from_variables_is_idempotent(prefect_api, tmp_path: Path,
             "passphrase": box_keys.passphrase}}, "enterpriseID": "777"}))
     env = {"CS_DAM_BASE_URL": "https://dam.example.test", "CS_DAM_CLIENT_ID": "cs", "CS_DAM_CLIENT_SECRET": "dam-SECRET-2",
            "CS_BOX_CONFIG_FILE": str(box_config), "CS_SMTP_HOST": "smtp.example.test", "CS_SMTP_FROM": "cs@example.test",
-           "CS_SMTP_PASSWORD": "smtp-SECRET-3", "CS_EMAIL_TO": "a@x.test, b@x.test"}
+           "CS_SMTP_PASSWORD": "smtp-SECRET-3", "CS_EMAIL_TO": "a@x.test, b@x.test",
+           "CS_BOX_WEBHOOK_PRIMARY_KEY": "hook-SECRET-4", "CS_BOX_WEBHOOK_SECONDARY_KEY": "hook-SECRET-5"}
     first = create_blocks(env)
     second = create_blocks(env)
     assert first == second
-    assert first["dam"] == first["box"] == first["email"] == "saved"
+    assert first["dam"] == first["box"] == first["email"] == first["box-webhook"] == "saved"
     assert first["creativex"].startswith("skipped")
     assert DamCredentials.load("dam").client_secret.get_secret_value() == "dam-SECRET-2"
     assert DamCredentials.load("dam").auth_method == "oauth2"
@@ -44,6 +45,10 @@ def test_create_blocks_from_variables_is_idempotent(prefect_api, tmp_path: Path,
                        "CS_DAM_USERNAME": "svc-dam", "CS_DAM_PASSWORD": "dam-SECRET-4"})
     assert BoxCredentials.load("box").enterprise_id == "777"
     assert MailServer.load("email").default_recipients == ["a@x.test", "b@x.test"]
+    from blocks.box_webhook import BoxWebhookKeys
+
+    keys = BoxWebhookKeys.load("box-webhook")
+    assert keys.get_verifier().secondary_key == "hook-SECRET-5" and "SECRET" not in repr(keys)
 
 
 def test_the_command_never_prints_values(prefect_api, tmp_path: Path) -> None:

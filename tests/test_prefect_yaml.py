@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import yaml
@@ -21,9 +22,9 @@ def test_every_deployment_loads_with_known_parameters() -> None:
             assert deployment["concurrency_limit"] == {"limit": 1, "collision_strategy": "CANCEL_NEW"}
         assert flow.description, f"{flow.name} needs a docstring (shown in the UI)"
         names.append(flow.name)
-    assert sorted(names) == ["a1-to-a2", "a2-to-a3", "a4-live-webhook", "a5-to-a6", "advance-a1-to-a3", "b1-to-b2",
-                            "check-certificate", "daily-report", "failure-alert", "reset-campaigns-to-a1",
-                            "test-connections", "update-campaign-status"]
+    assert sorted(names) == ["a1-to-a2", "a2-to-a3", "a2-to-a3-webhook", "a4-live-webhook", "a5-to-a6",
+                            "advance-a1-to-a3", "b1-to-b2", "box-webhook", "check-certificate", "daily-report",
+                            "failure-alert", "reset-campaigns-to-a1", "test-connections", "update-campaign-status"]
 
 
 def test_schedules_every_five_minutes_report_at_seven_pm_maintenance_on_demand() -> None:
@@ -34,7 +35,7 @@ def test_schedules_every_five_minutes_report_at_seven_pm_maintenance_on_demand()
         assert by_name[name]["schedules"] == [{"interval": 300, "timezone": timezone}], name
     assert by_name["daily-report"]["schedules"] == [{"cron": "0 19 * * *", "timezone": timezone}]
     for name in ("test-connections", "check-certificate", "update-campaign-status", "reset-campaigns-to-a1",
-                 "advance-a1-to-a3", "failure-alert"):
+                 "advance-a1-to-a3", "failure-alert", "box-webhook", "a2-to-a3-webhook"):
         assert "schedules" not in by_name[name], f"{name} runs on demand only"
     for name in ("update-campaign-status", "reset-campaigns-to-a1", "advance-a1-to-a3"):
         assert by_name[name]["parameters"]["confirm"] is False, "changing flows list by default"
@@ -48,3 +49,21 @@ def test_no_secret_looking_parameters() -> None:
     for deployment in spec["deployments"]:
         for key in deployment.get("parameters", {}):
             assert not any(word in key for word in ("secret", "password", "token", "key")), key
+
+
+def test_box_uploads_trigger_one_batched_webhook_run_with_the_polls_parameters() -> None:
+    """The trigger's shape, which the slow end-to-end test proves against a real server: every
+    box.file.uploaded event counts, one firing per 5 s window, and the run starts once the window it
+    swallowed is over (schedule_after >= within), so no announced file is left to wait for a later event."""
+    from prefect.events import DeploymentEventTrigger
+
+    by_name = {d["name"]: d for d in yaml.safe_load((ROOT / "prefect.yaml").read_text())["deployments"]}
+    webhook, poll = by_name["a2-to-a3-webhook"], by_name["a2-to-a3"]
+    [raw] = webhook["triggers"]
+    trigger = DeploymentEventTrigger(**{k: v for k, v in raw.items() if k != "type"})
+    assert trigger.expect == {"box.file.uploaded"} and trigger.match.model_dump() == {"prefect.resource.id": "box.file.*"}
+    assert trigger.posture == "Reactive" and trigger.threshold == 1 and not trigger.for_each
+    assert trigger.schedule_after >= trigger.within > timedelta(0)
+    shared = set(webhook["parameters"]) & set(poll["parameters"])
+    assert {k: webhook["parameters"][k] for k in shared} == {k: poll["parameters"][k] for k in shared}
+    assert "box-webhook" in by_name and by_name["box-webhook"]["parameters"]["action"] == "list"

@@ -73,3 +73,37 @@ def test_check_certificate(flow_env, pki):
         state = check_certificate(dam_block="dam-other", return_state=True)
         assert state.is_completed() and "nothing to check" in state.message
         assert f"(auth_method {method!r}), not with a client certificate" in state.message
+
+def test_box_webhook_create_is_idempotent_and_follows_the_address_list_and_delete(flow_env):
+    from flows.maintenance import manage_box_webhook
+    from tests.flows.test_cli import cli
+
+    box = flow_env.box.sim
+    agency = box.create_folder("0", "Agency uploads")
+    address = "https://127.0.0.1:9443/box/webhook"
+
+    first = manage_box_webhook(action="create", address=address, agency_folder_id=agency, return_state=True)
+    again = manage_box_webhook(action="create", address=address, agency_folder_id=agency, return_state=True)
+    assert first.is_completed() and first.message.endswith(": created"), first.message
+    assert again.message.endswith(": unchanged") and len(box.webhooks.hooks) == 1
+    moved = manage_box_webhook(action="create", address=address + "2", agency_folder_id=agency, return_state=True)
+    assert moved.message.endswith(": updated")
+    [hook] = box.webhooks.hooks.values()
+    assert (hook.target_id, hook.address, hook.triggers) == (agency, address + "2", ["FILE.UPLOADED"])
+
+    listed = cli("box-webhook", "list", "--agency-folder-id", agency)
+    assert listed.exit_code == 0 and f"1 webhook(s) on folder {agency}; {hook.id} → {address}2" in listed.output
+    deleted = cli("box-webhook", "delete", "--agency-folder-id", agency)
+    assert deleted.exit_code == 0 and "deleted 1 webhook(s)" in deleted.output and box.webhooks.hooks == {}
+    assert "nothing to delete" in manage_box_webhook(action="delete", agency_folder_id=agency,
+                                                     return_state=True).message
+
+    for bad, why in ((dict(action="create", address="http://hooks.example.test/box/webhook"), "not an HTTPS URL"),
+                     (dict(action="create", address=None), "not an HTTPS URL"),
+                     (dict(action="create", address=address, agency_folder_id="0"), "root folder"),
+                     (dict(action="remove"), "unknown action")):
+        state = manage_box_webhook(**{"agency_folder_id": agency, **bad}, return_state=True)
+        assert state.is_failed() and why in state.message, state.message
+    box.webhooks.settings.allow_any_port = False  # what real Box says to port 9443: a clear failure
+    refused = cli("box-webhook", "create", "--agency-folder-id", agency, "--address", address)
+    assert refused.exit_code == 1 and "port 443" in refused.output
