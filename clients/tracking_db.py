@@ -428,6 +428,11 @@ class TrackingDatabase:
             rows = sorted(cur.fetchall(), key=lambda r: r["received_at"])
         return list(dict.fromkeys(r["box_file_id"] for r in rows))
 
+    def seconds_since_last_webhook_delivery(self) -> float | None:
+        """Seconds since the receiver last recorded a new delivery, by the database's clock (None: never)."""
+        row = self.fetch_all("SELECT EXTRACT(EPOCH FROM now() - max(received_at)) AS s FROM box_webhook_deliveries")[0]
+        return None if row["s"] is None else float(row["s"])
+
     def webhook_uploads_waiting(self) -> int:
         """Announced uploads no run has taken yet."""
         return int(self.fetch_all("SELECT count(*) AS n FROM box_webhook_deliveries WHERE taken_at IS NULL")[0]["n"])

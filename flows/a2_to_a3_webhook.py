@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
@@ -19,6 +21,7 @@ def a2_to_a3_webhook(
     keep_files: bool = False,
     max_files: int = 1000,
     max_rounds: int = 10,
+    quiet_s: float = 5.0,
     dam_block: str = "dam",
     box_block: str = "box",
     tracking_db_block: str = "tracking-db",
@@ -30,17 +33,19 @@ def a2_to_a3_webhook(
     The webhook receiver records every verified ``FILE.UPLOADED`` delivery in the tracking
     database. This run takes every announced file no run has taken yet and imports them with
     ``a2-to-a3`` as a subflow — the poll's import path, with its claims and idempotency — reading
-    only those files from Box (no listing). Then it takes the files announced meanwhile, until
-    none is left or ``max_rounds`` rounds are done. A run the trigger starts while another one
-    is importing is cancelled (one at a time): the running one takes its files. Whatever a run
-    does not import (campaign not open, bad name, an error) stays in Box for the ``a2-to-a3``
-    poll, which stays the reconciler, as it is for deliveries that never arrived.
+    only those files from Box (no listing). Then it takes the files announced meanwhile, and it
+    ends only once no delivery has arrived for ``quiet_s`` seconds: the trigger lets events pass
+    for that long after it fires, and a run it starts while this one imports is cancelled (one at
+    a time), so this run takes their files. At most ``max_rounds`` imports per run (the next
+    trigger goes on). Whatever a run does not import (campaign not open, bad name, an error)
+    stays in Box for the ``a2-to-a3`` poll, the reconciler, as do deliveries that never arrived.
 
     Args:
         agency_folder_id: Box folder where agencies upload localised files.
         keep_files: Leave imported files in Box.
         max_files: Upper bound of files taken (and imported) per round.
-        max_rounds: Upper bound of rounds in one run (the next trigger, or the poll, goes on).
+        max_rounds: Upper bound of import rounds in one run.
+        quiet_s: Seconds without a new delivery before the run ends; at least the trigger's ``within``.
         dam_block: Name of the ``DAM Credentials`` block.
         box_block: Name of the ``Box Credentials`` block.
         tracking_db_block: Name of the ``Tracking Database`` block.
@@ -48,13 +53,18 @@ def a2_to_a3_webhook(
         email_block: Name of the ``Mail Server`` block.
     """
     tracking = TrackingDatabaseBlock.load(tracking_db_block)
+    db = tracking.get_client()
     run_id = str(flow_run.id) if flow_run.id else None
     rounds: list[State] = []
     taken = 0
-    for _ in range(max_rounds):
+    while len(rounds) < max_rounds:
         ids = take_announced_uploads(tracking, run_id, max_files)
         if not ids:
-            break
+            quiet = db.seconds_since_last_webhook_delivery()
+            if quiet is None or quiet >= quiet_s:
+                break
+            time.sleep(quiet_s - quiet)  # a delivery may still be on its way for a trigger this run covers
+            continue
         taken += len(ids)
         rounds.append(a2_to_a3(agency_folder_id=agency_folder_id, box_file_ids=ids, keep_files=keep_files,
                                max_files=max_files, dam_block=dam_block, box_block=box_block,

@@ -53,8 +53,9 @@ def test_no_secret_looking_parameters() -> None:
 
 def test_box_uploads_trigger_one_batched_webhook_run_with_the_polls_parameters() -> None:
     """The trigger's shape, which the slow end-to-end test proves against a real server: every
-    box.file.uploaded event counts, one firing per 5 s window, and the run starts once the window it
-    swallowed is over (schedule_after >= within), so no announced file is left to wait for a later event."""
+    box.file.uploaded event counts, at most one firing per window, and a run stays until no delivery
+    came for at least that window (quiet_s >= within), so the files of the events the trigger let
+    pass, or of the runs it started that were cancelled, are taken by the run that was going."""
     from prefect.events import DeploymentEventTrigger
 
     by_name = {d["name"]: d for d in yaml.safe_load((ROOT / "prefect.yaml").read_text())["deployments"]}
@@ -63,7 +64,8 @@ def test_box_uploads_trigger_one_batched_webhook_run_with_the_polls_parameters()
     trigger = DeploymentEventTrigger(**{k: v for k, v in raw.items() if k != "type"})
     assert trigger.expect == {"box.file.uploaded"} and trigger.match.model_dump() == {"prefect.resource.id": "box.file.*"}
     assert trigger.posture == "Reactive" and trigger.threshold == 1 and not trigger.for_each
-    assert trigger.schedule_after >= trigger.within > timedelta(0)
+    assert timedelta(seconds=webhook["parameters"]["quiet_s"]) >= trigger.within > timedelta(0)
+    assert trigger.schedule_after == timedelta(0)  # the run's own wait batches; no added delay
     shared = set(webhook["parameters"]) & set(poll["parameters"])
     assert {k: webhook["parameters"][k] for k in shared} == {k: poll["parameters"][k] for k in shared}
     assert "box-webhook" in by_name and by_name["box-webhook"]["parameters"]["action"] == "list"

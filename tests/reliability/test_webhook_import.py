@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 import uuid
 from collections import Counter
 
@@ -34,10 +35,10 @@ def agency_files(world: World) -> dict[str, str]:
     return {f["name"]: f["id"] for f in world.box.files() if f["path"].startswith("Agency uploads/")}
 
 
-def run_webhook(world: World):
+def run_webhook(world: World, quiet_s: float = 0):
     from flows.a2_to_a3_webhook import a2_to_a3_webhook
 
-    return a2_to_a3_webhook(agency_folder_id=world.agency, return_state=True)
+    return a2_to_a3_webhook(agency_folder_id=world.agency, quiet_s=quiet_s, return_state=True)
 
 
 def run_poll(world: World):
@@ -164,5 +165,30 @@ def test_a_webhook_run_and_a_poll_at_once_import_each_file_once(shared, tmp_path
         assert world.violations == []
         both = {re.sub(r"/[0-9]+(?=/|$)", "/N", c) for c in box_calls(world)}
         assert "GET /2.0/folders/N/items" in both and "GET /2.0/files/N" in both  # both runs really ran
+    finally:
+        close_world(shared, world)
+
+
+def test_a_run_waits_for_quiet_and_takes_what_is_announced_meanwhile(shared):
+    """The trigger lets events pass for a few seconds after it fires, and a run it starts while
+    another imports is cancelled: the running one must take those files before it ends."""
+    import threading
+
+    world = make_world(shared, "webhook-quiet")
+    try:
+        seed_a2(world)
+        files = sorted(agency_files(world).items())
+        announce(world, files[0][1])
+        late = threading.Timer(2.0, lambda: [announce(world, file_id) for _, file_id in files[1:]])
+        late.start()
+        started = time.monotonic()
+
+        state = run_webhook(world, quiet_s=4)
+
+        late.join()
+        assert state.is_completed(), state.message
+        assert "4 announced file(s)" in state.message, state.message
+        assert agency_files(world) == {} and set(snapshot(world)["statuses"].values()) == {"A3"}
+        assert time.monotonic() - started >= 6  # 2 s until the late deliveries, then 4 s of quiet
     finally:
         close_world(shared, world)
