@@ -37,8 +37,9 @@ from simulators.processes import free_port
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parent.parent
-EXPECTED = {"a1-to-a2", "a5-to-a6", "b1-to-b2", "a2-to-a3", "a4-live-webhook", "daily-report", "test-connections",
-            "check-certificate", "update-campaign-status", "reset-campaigns-to-a1", "advance-a1-to-a3", "failure-alert"}
+EXPECTED = {"a1-to-a2", "a5-to-a6", "b1-to-b2", "a2-to-a3", "a2-to-a3-webhook", "a4-live-webhook", "daily-report",
+            "test-connections", "check-certificate", "update-campaign-status", "reset-campaigns-to-a1",
+            "advance-a1-to-a3", "failure-alert", "box-webhook"}
 
 
 @dataclass
@@ -168,6 +169,7 @@ def test_deploy_all_run_one_campaign_and_alert_on_crash(server: Server, tmp_path
     assert a1["concurrency_options"]["collision_strategy"] == "CANCEL_NEW"
     automations = api(env, "POST", "/automations/filter", {})
     assert any("prefect.flow-run.Crashed" in a["trigger"]["expect"] for a in automations)
+    assert any("box.file.uploaded" in a["trigger"]["expect"] and a["trigger"]["within"] == 5.0 for a in automations)
     for run in api(env, "POST", "/flow_runs/filter", {"flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}}}):
         api(env, "DELETE", f"/flow_runs/{run['id']}")
 
