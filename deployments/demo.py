@@ -1,12 +1,15 @@
 """``make demo``: the whole system on this machine, on embedded defaults.
 
 Starts a local Prefect server (with its UI), the OTMM, Box and CreativeX simulators (seeded
-with campaigns in every status), an SMTP server and a webhook receiver, and an embedded
+with campaigns in every status), an SMTP server, a status-webhook receiver, the Box webhook
+receiver (``deployments.box_webhook_receiver``, HTTPS with the demo CA) and an embedded
 PostgreSQL; saves the blocks pointing at them; serves every deployment of ``prefect.yaml``
 (``deployments.serve``); runs ``a1-to-a2``, ``a2-to-a3`` (with agency uploads waiting in Box),
-``a5-to-a6``, ``b1-to-b2``, ``a4-live-webhook`` and ``daily-report`` as deployment runs; then
-turns the schedules on, checks the UI with a headless Chromium when one is installed, and
-prints what happened.
+then registers the Box webhook (``box-webhook``) and uploads one more agency file, which the
+``a2-to-a3-webhook`` trigger imports (the upload→DAM latency is printed); then ``a5-to-a6``,
+``b1-to-b2``, ``a4-live-webhook`` and ``daily-report`` as deployment runs; then turns the
+schedules on, checks the UI with a headless Chromium when one is installed, and prints what
+happened.
 
 The demo's Prefect server listens on 127.0.0.1 only and runs without API authentication (it
 says so): it is for this machine. Production servers require it (README, "Securing the Prefect
@@ -99,14 +102,21 @@ def start() -> int:
                        {**env, "OTMM_SIM_CLIENT_ID": "demo-dam-client", "OTMM_SIM_CLIENT_SECRET": otmm_secret})
     remember("otmm-simulator", otmm_proc)
 
+    from simulators.certs import make_pki
     from simulators.jwt_keys import make_jwt_app_keys
 
+    pki = make_pki(DEMO_DIR / "pki", client_password=secrets.token_urlsafe(12))
     keys = make_jwt_app_keys("demo-key", secrets.token_urlsafe(16))
     public_key = DEMO_DIR / "box-app-public-key.pem"
     public_key.write_text(keys.public_key_pem)
+    hook_keys = (secrets.token_urlsafe(24), secrets.token_urlsafe(24))  # the app's webhook signature keys
+    # Box delivers webhooks to HTTPS on port 443 with a public certificate; the demo's receiver is
+    # on 127.0.0.1 with the demo CA's certificate (the simulator's one relaxation, README "Simulators").
     box_proc = _spawn([sys.executable, "-m", "simulators.box", "--port", "0", "--storage", str(DEMO_DIR / "box"),
-                       "--public-key", f"{keys.key_id}={public_key}"], "box",
-                      {**env, "BOX_SIM_CLIENT_ID": "demo-box-client", "BOX_SIM_CLIENT_SECRET": box_secret})
+                       "--public-key", f"{keys.key_id}={public_key}", "--webhook-ca", str(pki.ca_cert),
+                       "--webhook-any-port", "--webhook-retry-base-s", "5"], "box",
+                      {**env, "BOX_SIM_CLIENT_ID": "demo-box-client", "BOX_SIM_CLIENT_SECRET": box_secret,
+                       "BOX_SIM_WEBHOOK_PRIMARY_KEY": hook_keys[0], "BOX_SIM_WEBHOOK_SECONDARY_KEY": hook_keys[1]})
     remember("box-simulator", box_proc)
 
     from clients.embedded_postgres import embedded_postgres_dsn
@@ -124,9 +134,6 @@ def start() -> int:
     remember("creativex-simulator", _spawn([sys.executable, "-m", "simulators.creativex", "--port", "0"], "creativex",
                                            {**env, "CREATIVEX_SIM_API_KEY": cx_key}))
     creativex_url = _read_base_url("creativex")
-    from simulators.certs import make_pki
-
-    pki = make_pki(DEMO_DIR / "pki", client_password=secrets.token_urlsafe(12))
     mail_password = secrets.token_urlsafe(16)
     remember("smtp-server", _spawn([sys.executable, "-m", "simulators.mail", "--port", "0", "--directory",
                                     str(DEMO_DIR / "mail"), "--cert", str(pki.server_cert), "--key",
@@ -137,16 +144,28 @@ def start() -> int:
     webhook_url = _read_base_url("webhook")
     roots = _save_blocks(otmm_url, otmm_secret, box_url, box_secret, keys, creativex_url, cx_key)
     _save_notification_blocks(smtp_port, mail_password, pki.ca_cert.read_text(), webhook_url)
+    from blocks.box_webhook import BoxWebhookKeys
+
+    BoxWebhookKeys(primary_key=hook_keys[0], secondary_key=hook_keys[1]).save("box-webhook", overwrite=True)
+    remember("box-webhook-receiver", _spawn(
+        [sys.executable, "-m", "deployments.box_webhook_receiver", "--port", "0", "--tls-cert", str(pki.server_cert),
+         "--tls-key", str(pki.server_key)], "box-webhook-receiver", {**env, "PREFECT_API_URL": prefect_url + "/api"}))
+    receiver_url = _read_base_url("box-webhook-receiver")
+    print(f"  Saved block: box-webhook; Box webhook receiver {receiver_url}")
     campaigns_before = _campaigns(otmm_url)
 
     print("\nServing every deployment of prefect.yaml (schedules paused until the demo's own runs are done)…")
     parameters = DEMO_DIR / "parameters.json"
     parameters.write_text(json.dumps({
         "a1-to-a2": {"box_root_folder_id": roots["a1-to-a2"]}, "a5-to-a6": {"box_root_folder_id": roots["a5-to-a6"]},
-        "b1-to-b2": {"box_root_folder_id": roots["b1-to-b2"]}, "a2-to-a3": {"agency_folder_id": roots["agency"]}}))
+        "b1-to-b2": {"box_root_folder_id": roots["b1-to-b2"]}, "a2-to-a3": {"agency_folder_id": roots["agency"]},
+        "a2-to-a3-webhook": {"agency_folder_id": roots["agency"]}}))
+    # The serving process looks for runs to start every 2 s (Prefect's default is 10 s): a run the
+    # webhook trigger creates starts that much sooner.
     remember("deployments-served", _spawn([sys.executable, "-m", "deployments.serve", "--parameters",
                                            str(parameters), "--paused"], "serve", {**env, **_PREFECT_CLIENT_ENV,
-                                                                                    "PREFECT_API_URL": prefect_url + "/api"}))
+                                                                                    "PREFECT_API_URL": prefect_url + "/api",
+                                                                                    "PREFECT_RUNNER_POLL_FREQUENCY": "2"}))
     _wait_for_deployments(timeout=120)
 
     states = {}
@@ -154,11 +173,18 @@ def start() -> int:
     states["a1-to-a2"], seconds = _run("a1-to-a2")
     _report(states["a1-to-a2"], seconds)
 
-    print("\nAgencies return localised files for C000000078 (plus two files that cannot be matched)…")
-    _seed_agency_uploads(roots["agency"])
-    print("Running a2-to-a3…")
+    print("\nAgencies return localised files for C000000078, all but one (plus two files that cannot be matched)…")
+    last_master = _seed_agency_uploads(roots["agency"])
+    print("Running a2-to-a3 (the poll)…")
     states["a2-to-a3"], _ = _run("a2-to-a3")
     _report(states["a2-to-a3"])
+
+    print("\nRegistering the Box webhook on the agency folder (box-webhook create), then the agency uploads the "
+          "last file: no waiting for the schedule…")
+    states["box-webhook"], _ = _run("box-webhook", {"action": "create", "address": receiver_url + "/box/webhook",
+                                                    "agency_folder_id": roots["agency"]})
+    print(f"  {states['box-webhook'].message}")
+    states["a2-to-a3-webhook"] = _webhook_import(roots["agency"], last_master, otmm_url, prefect_url)
 
     for name in ("a5-to-a6", "b1-to-b2"):
         print(f"\nRunning {name}…")
@@ -222,11 +248,11 @@ def _check_ui(prefect_url: str, flows: list[str]) -> bool:
 _PREFECT_CLIENT_ENV = {"PREFECT_RESULTS_PERSIST_BY_DEFAULT": "true"}
 
 
-def _run(deployment: str) -> tuple:
+def _run(deployment: str, parameters: dict | None = None) -> tuple:
     """Run ``<deployment>/<deployment>``, wait; its final state and how long the flow ran (s)."""
     from prefect.deployments import run_deployment
 
-    run = run_deployment(f"{deployment}/{deployment}", timeout=900, poll_interval=1)
+    run = run_deployment(f"{deployment}/{deployment}", parameters=parameters, timeout=900, poll_interval=1)
     seconds = (run.end_time - run.start_time).total_seconds() if run.start_time and run.end_time else None
     return run.state, seconds
 
@@ -330,21 +356,66 @@ def _save_notification_blocks(smtp_port: int, mail_password: str, ca_pem: str, w
     print("  Saved blocks: email, status-webhook")
 
 
-def _seed_agency_uploads(agency_folder_id: str) -> None:
-    """What agencies would upload: a localised file per master of C000000078, and two strays."""
+def _seed_agency_uploads(agency_folder_id: str) -> dict:
+    """What agencies would upload: a localised file per master of C000000078 but the last, and two
+    strays; returns the last master (its file arrives later, through the webhook)."""
     from blocks.box import BoxCredentials
     from blocks.tracking_database import TrackingDatabaseBlock
 
     store = BoxCredentials.load("box").get_client()
     masters = TrackingDatabaseBlock.load("tracking-db").get_client().fetch_all(
-        "SELECT tracking_id, file_name FROM master_assets WHERE campaign_number='C000000078'")
+        "SELECT tracking_id, file_name FROM master_assets WHERE campaign_number='C000000078' ORDER BY tracking_id")
     italy = store.ensure_folder_path(agency_folder_id, ["Italy"])
-    for row in masters:
+    for row in masters[:-1]:
         stem, _, ext = row["file_name"].rpartition(".")
         data = f"localised {row['file_name']} for Lazio".encode() * 2000
         store.upload_stream(italy, f"{row['tracking_id']}_{stem} IT_it-IT_Lazio.{ext}", iter([data]), len(data))
     for stray in ("hero_final_v2.jpg", "ZZZZZZ_Banner_de-DE_Bayern.png"):
         store.upload_stream(agency_folder_id, stray, iter([b"stray"]), 5)
+    return masters[-1]
+
+
+def _webhook_import(agency_folder_id: str, master: dict, otmm_url: str, prefect_url: str):  # noqa: ANN202
+    """Upload the last localised file into Box and time it until the DAM holds it (the webhook
+    delivery, the receiver, the box.file.uploaded event, the trigger, the a2-to-a3-webhook run).
+    Returns the triggered run's state."""
+    from prefect import get_client
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName
+
+    from blocks.box import BoxCredentials
+
+    stem, _, ext = master["file_name"].rpartition(".")
+    name = f"{master['tracking_id']}_{stem} IT_it-IT_Lazio.{ext}"
+    data = f"localised {master['file_name']} for Lazio".encode() * 2000
+    store = BoxCredentials.load("box").get_client()
+    uploaded = time.monotonic()
+    store.upload_stream(store.ensure_folder_path(agency_folder_id, ["Italy"]), name, iter([data]), len(data))
+    deadline = uploaded + 120
+    while time.monotonic() < deadline:
+        if any(u["name"] == name for u in httpx.get(otmm_url + "/_sim/otmm/uploads", timeout=10).json()["uploads"]):
+            break
+        time.sleep(0.2)
+    else:
+        print(f"  not in the DAM after 120 s: see {DEMO_DIR / 'logs' / 'box-webhook-receiver.log'} and serve.log")
+    latency = time.monotonic() - uploaded
+    with get_client(sync_client=True) as client:
+        deadline = time.monotonic() + 60
+        while True:
+            runs = [r for r in client.read_flow_runs(deployment_filter=DeploymentFilter(
+                name=DeploymentFilterName(any_=["a2-to-a3-webhook"]))) if r.state and not r.state.is_cancelled()]
+            if (runs and runs[0].state.is_final()) or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+    if not runs:
+        print("  no a2-to-a3-webhook run was triggered")
+        from prefect.states import Failed
+
+        return Failed(message="no triggered run")
+    run = runs[0]
+    print(f"  {name}: upload → DAM asset in {latency:.1f} s, by the triggered run {run.name!r} "
+          f"({prefect_url}/runs/flow-run/{run.id})")
+    print(f"  {run.state.name}: {run.state.message}")
+    return run.state
 
 
 def _campaigns(otmm_url: str) -> dict[str, dict]:
