@@ -9,7 +9,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export NO_PROXY := 127.0.0.1,localhost
 export no_proxy := 127.0.0.1,localhost
 
-.PHONY: venv lint test test-slow bench demo demo-stop clean
+.PHONY: venv lint test test-slow bench bench-webhook demo demo-stop clean
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ test-slow: venv
 
 bench: venv
 	$(PY) -m benchmarks.run
+
+# Agency upload → DAM asset through the Box webhook (50 uploads over a minute) vs the poll.
+bench-webhook: venv
+	$(PY) -m benchmarks.webhook
 
 demo: venv
 	$(PY) -m deployments.demo

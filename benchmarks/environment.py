@@ -52,6 +52,7 @@ class BenchEnvironment:
     campaigns: dict[str, dict[str, Any]] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     pg_dir: Path | None = None
+    pki: Any = None  # simulators.certs.Pki: the CA the Box simulator trusts for webhook receivers
 
     # -- lifecycle ------------------------------------------------------------------------
     def __enter__(self) -> BenchEnvironment:
@@ -75,22 +76,24 @@ class BenchEnvironment:
                              "--ids", str(ids_file)],
                     {"OTMM_SIM_CLIENT_ID": otmm_id, "OTMM_SIM_CLIENT_SECRET": otmm_secret})
 
+        from simulators.certs import make_pki
         from simulators.jwt_keys import make_jwt_app_keys
 
+        pki = self.pki = make_pki(self.workdir / "pki", client_password=secrets.token_urlsafe(12))
         keys = make_jwt_app_keys("bench-key", secrets.token_urlsafe(16))
         public_key = self.workdir / "box-public-key.pem"
         public_key.write_text(keys.public_key_pem)
         box_secret = secrets.token_urlsafe(24)
+        hook_keys = (secrets.token_urlsafe(24), secrets.token_urlsafe(24))
         self._spawn("box", [sys.executable, "-m", "simulators.box", "--port", "0", "--storage",
                             str(self.workdir / "box"), "--no-persist", "--public-key",
-                            f"{keys.key_id}={public_key}"],
-                    {"BOX_SIM_CLIENT_ID": "bench-box-client", "BOX_SIM_CLIENT_SECRET": box_secret})
+                            f"{keys.key_id}={public_key}", "--webhook-ca", str(pki.ca_cert), "--webhook-any-port",
+                            "--webhook-retry-base-s", "5"],
+                    {"BOX_SIM_CLIENT_ID": "bench-box-client", "BOX_SIM_CLIENT_SECRET": box_secret,
+                     "BOX_SIM_WEBHOOK_PRIMARY_KEY": hook_keys[0], "BOX_SIM_WEBHOOK_SECONDARY_KEY": hook_keys[1]})
         cx_key = secrets.token_urlsafe(16)
         self._spawn("creativex", [sys.executable, "-m", "simulators.creativex", "--port", "0"],
                     {"CREATIVEX_SIM_API_KEY": cx_key})
-        from simulators.certs import make_pki
-
-        pki = make_pki(self.workdir / "pki", client_password=secrets.token_urlsafe(12))
         mail_password = secrets.token_urlsafe(16)
         self._spawn("smtp", [sys.executable, "-m", "simulators.mail", "--port", "0", "--directory",
                              str(self.workdir / "mail"), "--cert", str(pki.server_cert), "--key", str(pki.server_key)],
@@ -108,7 +111,17 @@ class BenchEnvironment:
         os.environ.update({k: v for k, v in self.env.items() if k.startswith("PREFECT_")})
         self.campaigns = json.loads(self._wait_for_file(ids_file).read_text())
         self._save_blocks(otmm_id, otmm_secret, box_secret, keys, dsn, cx_key, mail_password, pki.ca_cert.read_text())
+        from blocks.box_webhook import BoxWebhookKeys
+
+        BoxWebhookKeys(primary_key=hook_keys[0], secondary_key=hook_keys[1]).save("box-webhook", overwrite=True)
         return self
+
+    def start_part(self, name: str, cmd: list[str], extra_env: dict[str, str] | None = None,
+                   schemes: tuple[str, ...] = ("http://", "https://")) -> str:
+        """Start one more part (pointed at the Prefect API), stopped with the rest; the base URL it
+        prints (none read when ``schemes`` is empty)."""
+        self._spawn(name, cmd, {"PREFECT_API_URL": self.urls["prefect"], **(extra_env or {})})
+        return self._read_base_url(name, schemes) if schemes else ""
 
     def stop(self) -> None:
         """Stop what :meth:`start` started (by process group) and delete the work directory."""

@@ -381,6 +381,7 @@ def _webhook_import(agency_folder_id: str, master: dict, otmm_url: str, prefect_
     Returns the triggered run's state."""
     from prefect import get_client
     from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName
+    from prefect.client.schemas.sorting import FlowRunSort
 
     from blocks.box import BoxCredentials
 
@@ -401,8 +402,9 @@ def _webhook_import(agency_folder_id: str, master: dict, otmm_url: str, prefect_
     with get_client(sync_client=True) as client:
         deadline = time.monotonic() + 60
         while True:
-            runs = [r for r in client.read_flow_runs(deployment_filter=DeploymentFilter(
-                name=DeploymentFilterName(any_=["a2-to-a3-webhook"]))) if r.state and not r.state.is_cancelled()]
+            runs = [r for r in client.read_flow_runs(
+                deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=["a2-to-a3-webhook"])),
+                sort=FlowRunSort.EXPECTED_START_TIME_DESC) if r.state and not r.state.is_cancelled()]
             if (runs and runs[0].state.is_final()) or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
