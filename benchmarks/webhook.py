@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from benchmarks.environment import BenchEnvironment, CampaignPlan
@@ -39,6 +41,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--size-kb", type=int, default=200, help="Size of each localised file (default 200 KB).")
     parser.add_argument("--runner-poll-s", type=int, default=2,
                         help="How often the serving process looks for runs to start (Prefect's default: 10).")
+    parser.add_argument("--keep-logs", type=Path, help="Copy the parts' logs here before cleaning up.")
     return parser.parse_args(argv)
 
 
@@ -72,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         webhook = _webhook_phase(env, store, pushed, masters[WEBHOOK], args)
         poll = _poll_phase(env, store, polled, masters[POLL], args)
     finally:
+        if args.keep_logs:
+            shutil.copytree(env.workdir / "logs", args.keep_logs, dirs_exist_ok=True)
         env.stop()
     latencies = sorted(webhook["latencies"])
     summary = {
@@ -170,6 +175,9 @@ def _webhook_phase(env: BenchEnvironment, store: Any, folder: str, tids: list[st
     time.sleep(8)  # the last run waits for quiet before it ends; its calls count too
     calls = [e for e in env.requests_since("box", since) if e["path"].startswith(FLOW_CALLS)
              and f"{e['method']} {e['path']}" not in AGENCY_CALLS]
+    by_upload = sorted(started, key=started.get)
+    say("  latency by upload order (s): " + " ".join(f"{done[n] - started[n]:.1f}" if n in done else "-"
+                                                      for n in by_upload))
     return {"latencies": [done[n] - started[n] for n in done], "calls": len(calls), "kinds": _request_kinds(calls),
             "runs": _run_states("a2-to-a3-webhook")}
 

@@ -20,7 +20,7 @@ def a2_to_a3_webhook(
     agency_folder_id: str = "0",
     keep_files: bool = False,
     max_files: int = 1000,
-    max_rounds: int = 10,
+    max_minutes: float = 10.0,
     quiet_s: float = 5.0,
     dam_block: str = "dam",
     box_block: str = "box",
@@ -36,15 +36,15 @@ def a2_to_a3_webhook(
     only those files from Box (no listing). Then it takes the files announced meanwhile, and it
     ends only once no delivery has arrived for ``quiet_s`` seconds: the trigger lets events pass
     for that long after it fires, and a run it starts while this one imports is cancelled (one at
-    a time), so this run takes their files. At most ``max_rounds`` imports per run (the next
-    trigger goes on). Whatever a run does not import (campaign not open, bad name, an error)
+    a time), so this run takes their files. After ``max_minutes`` it ends at the next quiet
+    moment or round (the next delivery's trigger goes on). Whatever a run does not import (campaign not open, bad name, an error)
     stays in Box for the ``a2-to-a3`` poll, the reconciler, as do deliveries that never arrived.
 
     Args:
         agency_folder_id: Box folder where agencies upload localised files.
         keep_files: Leave imported files in Box.
         max_files: Upper bound of files taken (and imported) per round.
-        max_rounds: Upper bound of import rounds in one run.
+        max_minutes: Minutes after which the run starts no new round.
         quiet_s: Seconds without a new delivery before the run ends; at least the trigger's ``within``.
         dam_block: Name of the ``DAM Credentials`` block.
         box_block: Name of the ``Box Credentials`` block.
@@ -57,7 +57,8 @@ def a2_to_a3_webhook(
     run_id = str(flow_run.id) if flow_run.id else None
     rounds: list[State] = []
     taken = 0
-    while len(rounds) < max_rounds:
+    stop_at = time.monotonic() + max_minutes * 60
+    while time.monotonic() < stop_at:
         ids = take_announced_uploads(tracking, run_id, max_files)
         if not ids:
             quiet = db.seconds_since_last_webhook_delivery()
@@ -71,7 +72,7 @@ def a2_to_a3_webhook(
                                tracking_db_block=tracking_db_block, creativex_block=creativex_block,
                                email_block=email_block, return_state=True))
     message = (f"{WORKFLOW}: {taken} announced file(s) in {len(rounds)} round(s)"
-               + "".join(f"; {state.message}" for state in rounds))
+               + "".join(f"; {state.message}" for state in rounds))[:2000]
     get_run_logger().info(message)
     data = {"announced_files": taken, "rounds": [state.message for state in rounds]}
     return Failed(message=message, data=data) if any(not s.is_completed() for s in rounds) \
