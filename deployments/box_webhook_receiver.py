@@ -6,7 +6,8 @@
 
 Prints ``Box webhook receiver at <base URL>``; Box posts to ``<public address>/box/webhook``.
 In production it listens on 127.0.0.1 behind a reverse proxy that terminates HTTPS on port 443
-(Box delivers nowhere else); ``--tls-*`` serve HTTPS directly (the demo and the tests).
+(Box delivers nowhere else); ``--tls-*`` serve HTTPS directly (the demo and the tests). Like every project command it needs ``PREFECT_API_URL`` (and
+``PREFECT_API_AUTH_STRING`` for a server with API authentication), checked first.
 
 For each delivery, in this order (Box wants a 2xx within 30 s; this answers in milliseconds):
 
@@ -144,6 +145,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from blocks.box_webhook import BoxWebhookKeys
     from blocks.tracking_database import TrackingDatabaseBlock
+    from deployments.api_access import api_errors_as_messages, check_api_access
 
     parser = argparse.ArgumentParser(prog="python -m deployments.box_webhook_receiver", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -157,8 +159,10 @@ def main(argv: list[str] | None = None) -> None:
     if bool(args.tls_cert) != bool(args.tls_key):
         parser.error("--tls-cert and --tls-key go together")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    verifier = BoxWebhookKeys.load(args.keys_block).get_verifier()
-    db = TrackingDatabaseBlock.load(args.tracking_db_block).get_client()
+    with api_errors_as_messages():  # a missing or refused PREFECT_API_AUTH_STRING: one line, exit 1
+        check_api_access()
+        verifier = BoxWebhookKeys.load(args.keys_block).get_verifier()
+        db = TrackingDatabaseBlock.load(args.tracking_db_block).get_client()
     sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((args.host, args.port))

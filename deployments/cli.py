@@ -129,8 +129,7 @@ def box_webhook(action: Annotated[str, typer.Argument(help="create, list or dele
     """Create (idempotently), list or delete the Box webhook on the agency-upload folder."""
     from flows.maintenance import manage_box_webhook
 
-    _finish(manage_box_webhook(action=action, address=address, agency_folder_id=agency_folder_id,
-                               box_block=box_block, return_state=True))
+    _once(manage_box_webhook, action=action, address=address, agency_folder_id=agency_folder_id, box_block=box_block)
 
 
 if __name__ == "__main__":

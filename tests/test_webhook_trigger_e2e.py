@@ -2,7 +2,9 @@
 bugs: this proves the trigger fires): an agency upload into Box → the simulator's signed webhook
 delivery → the receiver (its own process) → a box.file.uploaded event → the a2-to-a3-webhook
 deployment's trigger → a run executed by the serving process (`deployments.serve`, the demo's
-way) → the file is a DAM asset, seconds after the upload, with every schedule paused.
+way) → the file is a DAM asset, seconds after the upload, with every schedule paused. The
+server requires API authentication (the receiver's events and the runs carry the credential)
+and the tracking database is reached as its restricted role.
 """
 
 from __future__ import annotations
@@ -57,10 +59,12 @@ def wait_until(what: str, check, timeout: float, logs: list[Path]):  # noqa: ANN
 
 
 def test_an_agency_upload_reaches_the_dam_through_the_webhook_trigger(server, tmp_path: Path, otmm, box,  # noqa: F811
-                                                                       tracking_dsn, mail_server, pki) -> None:
+                                                                       restricted_tracking_dsn, mail_server, pki) -> None:
     from simulators.creativex import CreativeXSimulator
 
-    env = {**server, "CONTENT_SCALING_RETRY_BACKOFF_S": "0.05"}
+    # The production setup: API authentication on the server, the tracking database as its role.
+    env = {**server.env, "CONTENT_SCALING_RETRY_BACKOFF_S": "0.05"}
+    tracking_dsn = restricted_tracking_dsn
     cx_key = secrets.token_urlsafe(12)
     cx = ServerThread(CreativeXSimulator(api_key=cx_key).app).start()
     db = TrackingDatabase(tracking_dsn)

@@ -17,7 +17,8 @@ from clients.tracking_db import (
 )
 from tests.conftest import TRACKING_ROLE
 
-TABLES = {"master_assets", "box_uploads", "derivative_assets", "asset_events", "campaign_status", "schema_migrations"}
+TABLES = {"master_assets", "box_uploads", "derivative_assets", "asset_events", "campaign_status", "schema_migrations",
+          "box_webhook_deliveries"}
 # Plumbing and the read-only helper of reports and tests; every other public method is a query of the flows.
 NOT_FLOW_QUERIES = {"transaction", "close", "fetch_all"}
 
@@ -69,6 +70,12 @@ def test_the_migrations_and_every_query_of_the_flows_run_as_the_restricted_role(
         assert db.derivative_for_box_file("77")["status"] == "imported"
         assert db.imported_copy(tid, "1" * 40, "78")["box_file_id"] == "77"
         assert db.localised_versions_imported("folder-1") == 1
+        # Box webhook: the receiver's de-duplication, a2-to-a3-webhook's inbox.
+        assert db.seconds_since_last_webhook_delivery() is None
+        assert db.record_webhook_delivery(payload_id="p-1", trigger="FILE.UPLOADED", box_file_id="77")
+        assert not db.record_webhook_delivery(payload_id="p-1", trigger="FILE.UPLOADED", box_file_id="77")
+        assert db.webhook_uploads_waiting() == 1 and db.seconds_since_last_webhook_delivery() >= 0
+        assert db.take_webhook_uploads("run-3") == ["77"] and db.webhook_uploads_waiting() == 0
         # A4: the once-only webhook; maintenance: audit events.
         assert db.claim_live_campaign_webhook("C1", "folder-1", "A4")
         db.release_live_campaign_webhook("C1")
