@@ -20,11 +20,13 @@ import psycopg2.pool
 from pydantic import BaseModel
 
 from clients.errors import ClientError, TransientError
+from domain.notification_rules import LastSent, Outage, Situation
 from domain.tracking_ids import new_tracking_id
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "database" / "migrations"
 _CLAIM_LOCK_SPACE = 7_246_002  # first key of the two-key advisory locks taken by claim()
 _MIGRATION_LOCK_KEY = 7_246_001  # arbitrary, constant: pg_advisory_xact_lock key for migrations
+_NOTIFICATION_LOCK_SPACE = 7_246_003  # first key of the locks of notification_memory() and outage()
 _MAX_ID_ATTEMPTS = 20
 
 
@@ -371,6 +373,40 @@ class TrackingDatabase:
             cur.execute("DELETE FROM campaign_status WHERE campaign_number=%s AND webhook_sent_at IS NULL",
                         (campaign_number,))
 
+    # -- notifications: once per situation, once per outage -------------------------------
+    @contextmanager
+    def notification_memory(self, subject: str) -> Iterator[NotificationMemory]:
+        """The last notification sent about ``subject``, held for this caller until the block ends.
+
+        What the block records (``sent`` / ``repeated``) is committed when it ends and rolled
+        back when it raises: a notification whose sending failed is not remembered (the next
+        run sends it). A second caller for the same subject waits, then sees what the first
+        recorded, so overlapping runs send it once.
+        """
+        with self.transaction() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_NOTIFICATION_LOCK_SPACE, subject))
+            cur.execute("SELECT kind, fingerprint, sent_at, flow_run_id, repeats FROM notifications_sent"
+                        " WHERE subject=%s", (subject,))
+            row = cur.fetchone()
+            yield NotificationMemory(cur, subject, LastSent.model_validate(row) if row else None)
+
+    def forget_notifications(self, campaign_number: str) -> int:
+        """Forget what was sent about a campaign (an operator changed its status: a new cycle)."""
+        with self.transaction() as cur:
+            cur.execute("DELETE FROM notifications_sent WHERE campaign_number=%s", (campaign_number,))
+            return cur.rowcount
+
+    @contextmanager
+    def outage(self, workflow: str) -> Iterator[OutageRecord]:
+        """The flow's current outage (None when it works), held for this caller until the block
+        ends; ``save`` is committed with it, and rolled back when the block raises."""
+        with self.transaction() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_NOTIFICATION_LOCK_SPACE,
+                                                                           f"outage:{workflow}"))
+            cur.execute("SELECT * FROM flow_outages WHERE workflow=%s", (workflow,))
+            row = cur.fetchone()
+            yield OutageRecord(cur, workflow, Outage.model_validate(row) if row else None)
+
     # -- audit events ---------------------------------------------------------------------
     def add_event(self, *, workflow: str, event: str, tracking_id: str | None = None,
                   dam_asset_id: str | None = None, campaign_number: str | None = None,
@@ -442,6 +478,48 @@ class TrackingDatabase:
         with self.transaction() as cur:
             cur.execute(sql, params)
             return [_strip(r) for r in cur.fetchall()]
+
+
+class NotificationMemory:
+    """The memory of one subject inside :meth:`TrackingDatabase.notification_memory`."""
+
+    def __init__(self, cur: Any, subject: str, last: LastSent | None) -> None:
+        self._cur, self.subject, self.last = cur, subject, last
+
+    def sent(self, situation: Situation, flow_run_id: str | None) -> None:
+        """The notification of ``situation`` was sent: it is what is remembered now."""
+        self._cur.execute(
+            "INSERT INTO notifications_sent (subject, workflow, campaign_number, kind, fingerprint, summary,"
+            " flow_run_id) VALUES (%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (subject) DO UPDATE SET"
+            " workflow=EXCLUDED.workflow, campaign_number=EXCLUDED.campaign_number, kind=EXCLUDED.kind,"
+            " fingerprint=EXCLUDED.fingerprint, summary=EXCLUDED.summary, flow_run_id=EXCLUDED.flow_run_id,"
+            " sent_at=now(), repeats=0, last_seen_at=now()",
+            _no_nul((self.subject, situation.workflow, situation.campaign_number, situation.kind,
+                     situation.fingerprint, situation.summary, flow_run_id)))
+
+    def repeated(self) -> None:
+        """The same situation again: nothing sent, counted."""
+        self._cur.execute("UPDATE notifications_sent SET repeats=repeats+1, last_seen_at=now() WHERE subject=%s",
+                          (self.subject,))
+
+
+class OutageRecord:
+    """A flow's outage inside :meth:`TrackingDatabase.outage`."""
+
+    def __init__(self, cur: Any, workflow: str, current: Outage | None) -> None:
+        self._cur, self.workflow, self.current = cur, workflow, current
+
+    def save(self, outage: Outage | None) -> None:
+        """Keep ``outage`` as the flow's state (None: the flow works, the row goes)."""
+        if outage is None:
+            self._cur.execute("DELETE FROM flow_outages WHERE workflow=%s", (self.workflow,))
+            return
+        values = _no_nul(outage.model_dump())
+        columns = list(values)
+        self._cur.execute(
+            f"INSERT INTO flow_outages ({', '.join(columns)}) VALUES ({', '.join(f'%({c})s' for c in columns)})"
+            f" ON CONFLICT (workflow) DO UPDATE SET "
+            + ", ".join(f"{c}=EXCLUDED.{c}" for c in columns if c != "workflow"), values)
 
 
 _UPSERT_MASTER = """

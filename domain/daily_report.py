@@ -12,9 +12,12 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, Field
 
-from domain.notifications import Notification, Section
+from domain.notifications import Notification, Section, run_url
 
 TRANSITION_FLOWS = ["a1-to-a2", "a2-to-a3", "a5-to-a6", "b1-to-b2", "a4-live-webhook"]
+# Column headers of the email's per-workflow table (short: the table fits a 600 px mail window).
+SHORT_NAMES = {"a1-to-a2": "A1→A2", "a2-to-a3": "A2→A3", "a5-to-a6": "A5→A6", "b1-to-b2": "B1→B2",
+               "a4-live-webhook": "A4 live"}
 METRICS = ["runs", "runs_failed", "runs_crashed", "campaigns_found", "campaigns_processed", "campaigns_completed",
            "campaigns_partial", "assets_succeeded", "assets_failed", "assets_skipped", "not_approved", "errors",
            "success_rate"]
@@ -112,9 +115,14 @@ def _md(text: Any) -> str:
     return str(text or "").replace("|", "\\|").replace("\n", " ")
 
 
-def report_notification(report: DailyReport, flow_run: str | None = None) -> Notification:
-    """The blue dashboard email: per-workflow table, then collapsible campaign details and errors."""
+def report_notification(report: DailyReport, flow_run: str | None = None,
+                        ui_url: str | None = None) -> Notification:
+    """The blue dashboard email: per-workflow table (one column per workflow, so it fits a mail
+    window), then collapsible campaign details and errors (each failed run linked to the Prefect
+    UI when ``ui_url`` is known, its id otherwise)."""
     total = report.total
+    per = report.per_workflow
+    errors = report.errors
     return Notification(
         kind="daily_report", tone="blue", workflow="daily-report", flow_run=flow_run,
         subject=f"[content-scaling] Daily report {report.until:%Y-%m-%d}: {total['campaigns_completed']} campaign(s) "
@@ -128,11 +136,15 @@ def report_notification(report: DailyReport, flow_run: str | None = None) -> Not
                ("Errors", str(total["errors"])),
                ("Runs failed / crashed", f"{total['runs_failed']} / {total['runs_crashed']}")],
         sections=[
-            Section(title="Per workflow", columns=["Workflow", *[m.replace("_", " ") for m in METRICS]],
-                    rows=[[r["workflow"], *[_fmt(r[m]) for m in METRICS]] for r in report.per_workflow]),
+            Section(title="Per workflow",
+                    columns=["", *[SHORT_NAMES.get(r["workflow"], r["workflow"]) for r in per], "Total"],
+                    rows=[[m.replace("_", " "), *[_fmt(r[m]) for r in per], _fmt(total[m])] for m in METRICS]),
             Section(title="Campaign details", columns=["Workflow", "Campaign", "Name", "Outcome", "OK", "Failed"],
                     rows=[[c["workflow"], c["campaign"], str(c["campaign_name"] or ""), c["outcome"],
                            str(c["assets_succeeded"]), str(c["assets_failed"])] for c in report.campaigns]),
-            Section(title="Errors", columns=["Workflow", "Where", "Error"],
-                    rows=[[e["workflow"], e["state"], str(e["error"] or "")] for e in report.errors]),
+            Section(title="Errors", columns=["Workflow", "Where", "Error", "Flow run"],
+                    rows=[[e["workflow"], e["state"], str(e["error"] or ""),
+                           e["flow_run_id"][:8] if run_url(ui_url, e["flow_run_id"]) else e["flow_run_id"]]
+                          for e in errors],
+                    row_urls=[run_url(ui_url, e["flow_run_id"]) or "" for e in errors], link_column=3),
         ])

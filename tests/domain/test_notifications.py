@@ -18,6 +18,11 @@ from domain.transfers import AssetOutcome, AssetResult, CampaignOutcome, Campaig
 HOSTILE = '<script>alert("x")</script> & Co'
 
 
+def visible(html: str) -> str:
+    """The HTML without the line-break opportunities (<wbr>) table cells carry."""
+    return html.replace("<wbr>", "")
+
+
 def campaign_result(outcome: CampaignOutcome, n_assets: int, name: str = "Spring Launch") -> CampaignResult:
     assets = [AssetResult(campaign_number="C000000078", dam_path=f"Social/{name}-{i}.jpg", dam_asset_id=str(i),
                           tracking_id="K7M2QX", outcome=AssetOutcome.FAILED if i == 0 and outcome ==
@@ -53,12 +58,12 @@ def test_the_twelve_kinds_exist_with_their_colours() -> None:
                      "a5_to_a6_partial", "a5_to_a6_no_rejections", "b1_to_b2_complete", "b1_to_b2_partial",
                      "b1_to_b2_no_assets", "a2_to_a3_file_uploaded", "a2_to_a3_complete", "error"}
     assert "#c62828" in render(error_notification("a1-to-a2", "Failed", HOSTILE)).html  # red
-    assert "#e07b00" in render(campaign_notification("a1-to-a2", campaign_result(CampaignOutcome.PARTIAL, 2))).html
+    assert "#b35c00" in render(campaign_notification("a1-to-a2", campaign_result(CampaignOutcome.PARTIAL, 2))).html
 
 
 def test_rejection_comments_per_reviewer() -> None:
     email = render(campaign_notification("a5-to-a6", campaign_result(CampaignOutcome.COMPLETE, 1)))
-    assert "Claim &lt;b&gt;not&lt;/b&gt; ok" in email.html and "#fdecea" in email.html  # Legal's colour
+    assert "Claim &lt;b&gt;not&lt;/b&gt; ok" in visible(email.html) and "#fdecea" in email.html  # Legal's colour
     assert "Approver" in email.text and "Legal" in email.text
 
 
@@ -68,4 +73,4 @@ def test_files_uploaded_lists_what_stays_in_box() -> None:
                ImportResult(box_path=HOSTILE, box_file_id="2", outcome=ImportOutcome.BAD_NAME,
                             reason="the name does not follow the convention")]
     email = render(files_uploaded_notification(results))
-    assert "&lt;script&gt;" in email.html and "does not follow" in email.text and "#e07b00" in email.html
+    assert "&lt;script&gt;" in email.html and "does not follow" in email.text and "#b35c00" in email.html
