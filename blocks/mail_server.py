@@ -6,15 +6,21 @@ name would shadow the standard library's ``email``.)
 
 from __future__ import annotations
 
+from prefect.blocks.abstract import NotificationBlock
 from prefect.blocks.core import Block
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
 from blocks._cache import ca_bundle_file, cached_client
 from clients.mail import Mailer
 
 
 class MailServer(Block):
-    """SMTP (STARTTLS, port 587) and who receives which email.
+    """SMTP (STARTTLS, port 587), who receives which email, and the chat channels of the alerts.
+
+    ``notification_blocks`` names Prefect notification blocks (Slack, Microsoft Teams, a custom
+    webhook…, made in the UI or with ``prefect block create``) that also receive the failure and
+    recovery alerts (and, with ``daily_report_to_notification_blocks``, the daily report's
+    summary). Their URLs and tokens stay in those blocks.
 
     Example:
         ```python
@@ -39,6 +45,34 @@ class MailServer(Block):
         default_factory=dict, description="Workflow name (e.g. a1-to-a2, daily-report) → recipient addresses.")
     default_recipients: list[str] = Field(default_factory=list, description="Recipients of workflows not listed above.")
     error_recipients: list[str] = Field(default_factory=list, description="Recipients of error emails.")
+    notification_blocks: list[str] = Field(
+        default_factory=list,
+        description="Prefect notification blocks that also get the failure and recovery alerts, as "
+                    "'<block type slug>/<block name>', e.g. slack-webhook/marketing-ops, ms-teams-webhook/ops, "
+                    "custom-webhook/ops.")
+    daily_report_to_notification_blocks: bool = Field(
+        default=False, description="Also post the daily report's summary to the notification blocks.")
+
+    @field_validator("notification_blocks")
+    @classmethod
+    def _slug_slash_name(cls, value: list[str]) -> list[str]:
+        for ref in value:
+            slug, _, name = ref.partition("/")
+            if not slug or not name or "/" in name:
+                raise ValueError(f"notification block {ref!r}: write '<block type slug>/<block name>', e.g. "
+                                 "'slack-webhook/ops' (`prefect block ls` lists them)")
+        return value
+
+    def notification_channels(self) -> dict[str, NotificationBlock]:
+        """The notification blocks named in ``notification_blocks``, loaded (name → block)."""
+        channels = {}
+        for ref in self.notification_blocks:
+            block = Block.load(ref)
+            if not isinstance(block, NotificationBlock):
+                raise ValueError(f"{ref!r} is a {type(block).__name__} block, not a notification block "
+                                 "(Slack Webhook, Microsoft Teams Webhook, Custom Webhook…)")
+            channels[ref] = block
+        return channels
 
     def recipients_for(self, workflow: str) -> list[str]:
         return self.recipients.get(workflow) or self.default_recipients

@@ -23,15 +23,16 @@ from domain.localised_files import (
     why_campaign_takes_no_files,
 )
 from domain.notifications import a2_to_a3_complete_notification, files_uploaded_notification
+from tasks.alerts import alert_on_failure, alert_on_recovery
 from tasks.dam import find_campaigns, get_campaign, set_campaign_status
 from tasks.localised import find_agency_files, import_localised_file, list_agency_files
-from tasks.notify import email_on_failure, send_emails
+from tasks.notify import send_emails
 
 WORKFLOW = "a2-to-a3"
 
 
 @flow(name=WORKFLOW, task_runner=ThreadPoolTaskRunner(max_workers=16), log_prints=True,
-      on_failure=[email_on_failure])
+      on_failure=[alert_on_failure], on_completion=[alert_on_recovery])
 def a2_to_a3(
     agency_folder_id: str = "0",
     dry_run: bool = False,

@@ -10,13 +10,13 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from blocks.dam import DamCredentials
 from blocks.status_webhook import StatusWebhook
 from blocks.tracking_database import TrackingDatabaseBlock
+from tasks.alerts import alert_on_failure, alert_on_recovery
 from tasks.dam import find_campaigns
-from tasks.notify import email_on_failure
 from tasks.webhook import send_live_campaign_webhook
 
 
 @flow(name="a4-live-webhook", task_runner=ThreadPoolTaskRunner(max_workers=8), log_prints=True,
-      on_failure=[email_on_failure])
+      on_failure=[alert_on_failure], on_completion=[alert_on_recovery])
 def a4_live_webhook(dam_block: str = "dam", tracking_db_block: str = "tracking-db",
                     webhook_block: str = "status-webhook", email_block: str = "email") -> State:
     """Send the status webhook with ``Live Campaign: NO`` for every A4 campaign, all in one run.
@@ -28,7 +28,7 @@ def a4_live_webhook(dam_block: str = "dam", tracking_db_block: str = "tracking-d
         dam_block: Name of the ``DAM Credentials`` block.
         tracking_db_block: Name of the ``Tracking Database`` block.
         webhook_block: Name of the ``Status Webhook`` block.
-        email_block: Name of the ``Mail Server`` block (error email of a failed run).
+        email_block: Name of the ``Mail Server`` block (failure and recovery alerts).
     """
     dam, tracking = DamCredentials.load(dam_block), TrackingDatabaseBlock.load(tracking_db_block)
     webhook = StatusWebhook.load(webhook_block)

@@ -16,11 +16,12 @@ from domain.daily_report import (
     report_notification,
     to_markdown,
 )
-from tasks.notify import email_on_failure, send_email
+from tasks.alerts import alert_on_failure, alert_on_recovery
+from tasks.notify import post_to_channels, send_email, ui_url
 from tasks.report import read_flow_run_history
 
 
-@flow(name="daily-report", log_prints=True, on_failure=[email_on_failure])
+@flow(name="daily-report", log_prints=True, on_failure=[alert_on_failure], on_completion=[alert_on_recovery])
 def daily_report(hours: int = 24, email_block: str = "email", send: bool = True) -> DailyReport:
     """Add up the last ``hours`` of flow runs of every transition flow and publish the report.
 
@@ -28,7 +29,8 @@ def daily_report(hours: int = 24, email_block: str = "email", send: bool = True)
     computes per workflow and in total: campaigns found / processed / completed / partial,
     assets succeeded / failed / skipped, NOT APPROVED count, success rate, errors, runs failed
     or crashed; publishes it as the ``daily-report`` markdown artifact and sends the blue
-    dashboard email.
+    dashboard email (each failed run linked to the Prefect UI); with the ``Mail Server`` block's
+    ``daily_report_to_notification_blocks``, its summary also goes to the notification blocks.
 
     Args:
         hours: How far back to look (runs that ended in the window).
@@ -41,6 +43,10 @@ def daily_report(hours: int = 24, email_block: str = "email", send: bool = True)
     create_markdown_artifact(markdown=to_markdown(report), key="daily-report",
                              description=f"Transition flows, {hours} h up to {until:%Y-%m-%d %H:%M} UTC")
     if send:
-        send_email(MailServer.load(email_block), report_notification(report, str(flow_run.id) if flow_run.id else None))
+        mail = MailServer.load(email_block)
+        notification = report_notification(report, str(flow_run.id) if flow_run.id else None, ui_url())
+        send_email(mail, notification)
+        if mail.daily_report_to_notification_blocks:
+            post_to_channels(mail, notification.with_run_link(ui_url()))
     print(f"Daily report: {report.total}")
     return report

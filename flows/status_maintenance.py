@@ -133,6 +133,7 @@ def _apply(plan: StatusChangePlan, dam: DamCredentials, tracking: TrackingDataba
             db.add_event(workflow=plan.operation, event="status_changed_by_operator",
                          campaign_number=change.campaign.number,
                          detail={"from": change.from_status, "to": change.to_status}, flow_run_id=run_id)
+            db.forget_notifications(change.campaign.number)  # a new cycle: its situations are news again
             rows.append({**change.row(), "result": "changed"})
         else:
             failed += 1

@@ -36,9 +36,10 @@ from domain.transfers import (
     campaign_outcome,
     once_per_asset,
 )
+from tasks.alerts import alert_on_failure, alert_on_recovery
 from tasks.box import campaign_box_folder
 from tasks.dam import list_campaign_assets, search_campaigns, set_campaign_status
-from tasks.notify import email_on_failure, send_emails
+from tasks.notify import send_emails
 from tasks.transfer import share_out, transfer_assets
 from tasks.webhook import send_status_webhook
 
@@ -92,7 +93,7 @@ def transfer_flow(workflow: TransferWorkflow, steps: str) -> Flow:
     run.__name__ = run.__qualname__ = workflow.name.replace("-", "_")
     run.__doc__ = steps.rstrip() + "\n" + _PARAMETERS_DOC
     return flow(name=workflow.name, task_runner=ThreadPoolTaskRunner(max_workers=MAX_CONCURRENCY),
-                log_prints=True, on_failure=[email_on_failure])(run)
+                log_prints=True, on_failure=[alert_on_failure], on_completion=[alert_on_recovery])(run)
 
 
 def run_transfer_workflow(
@@ -231,7 +232,7 @@ def run_transfer_workflow(
 
     run_id = str(flow_run.id) if flow_run.id else None
     unsent = send_emails(mail, [campaign_notification(workflow.name, r, run_id) for r in ordered
-                                if r.outcome != CampaignOutcome.IN_PROGRESS])  # the other run tells
+                                if r.outcome != CampaignOutcome.IN_PROGRESS], tracking)  # once per situation
     _publish_table(workflow, ordered)
     _publish_campaigns(workflow, ordered)
     summary = RunSummary.of(workflow.name, ordered)
