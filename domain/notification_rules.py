@@ -108,7 +108,8 @@ def campaign_situation(workflow: str, result: CampaignResult, kind: str) -> Situ
                      always=result.outcome == CampaignOutcome.COMPLETE)
 
 
-_EXCEPTION_NAME = re.compile(r"\b([A-Z][A-Za-z]*(?:Error|Exception|NotFound|Conflict|Exists|Timeout))\b")
+# Exception names: ``…Error``, ``…Exception``, ``…Timeout`` and the clients' other typed errors.
+_EXCEPTION_NAME = re.compile(r"\b([A-Z]\w*(?:Error|Exception|Timeout)|NotFound|Conflict|AlreadyExists|InvalidData)\b")
 
 
 def error_class(message: str | None) -> str:
@@ -133,6 +134,9 @@ def digest(content: object) -> str:
 
 
 # -- outages -------------------------------------------------------------------------------
+KEEP_RUN_IDS = 500  # an outage remembers this many of its runs (a day of 5-minute runs is 288)
+
+
 class RunEnd(BaseModel):
     """How one run of a flow ended, as the outage rules see it."""
 
@@ -157,6 +161,7 @@ class Outage(BaseModel):
     crashed_runs: int = 0
     last_flow_run_id: str
     last_at: datetime
+    flow_run_ids: list[str] = []  # the runs counted (the most recent KEEP_RUN_IDS): each counts once
 
     @property
     def runs(self) -> int:
@@ -178,8 +183,8 @@ def after_run(outage: Outage | None, run: RunEnd) -> OutageStep:
         if outage is None:
             return OutageStep(outage=None)
         return OutageStep(outage=None, alert="resolved", ended=outage)
-    if outage is not None and run.flow_run_id == outage.last_flow_run_id:
-        return OutageStep(outage=outage)  # the same run reported twice counts once
+    if outage is not None and run.flow_run_id in outage.flow_run_ids:
+        return OutageStep(outage=outage)  # a run reported twice (a retried alert) counts once
     if outage is None:
         started = Outage(workflow=run.workflow, started_at=run.at, first_flow_run_id=run.flow_run_id,
                          first_state=run.state_name, first_message=run.message[:1000],
@@ -191,4 +196,5 @@ def after_run(outage: Outage | None, run: RunEnd) -> OutageStep:
 def _counted(outage: Outage, run: RunEnd) -> Outage:
     return outage.model_copy(update={
         "failed_runs": outage.failed_runs + (not run.crashed), "crashed_runs": outage.crashed_runs + run.crashed,
-        "last_flow_run_id": run.flow_run_id, "last_at": run.at})
+        "last_flow_run_id": run.flow_run_id, "last_at": run.at,
+        "flow_run_ids": [*outage.flow_run_ids, run.flow_run_id][-KEEP_RUN_IDS:]})

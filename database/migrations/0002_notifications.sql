@@ -29,5 +29,6 @@ CREATE TABLE flow_outages (
     failed_runs        INTEGER     NOT NULL DEFAULT 0,
     crashed_runs       INTEGER     NOT NULL DEFAULT 0,
     last_flow_run_id   TEXT        NOT NULL,
-    last_at            TIMESTAMPTZ NOT NULL
+    last_at            TIMESTAMPTZ NOT NULL,
+    flow_run_ids       TEXT[]      NOT NULL DEFAULT '{}'  -- the runs counted (the most recent 500): each once
 );

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 import pytest
 
 import clients.tracking_db as tracking_db
 from clients.tracking_db import MIGRATIONS_DIR, BoxUpload, MasterAssetRecord, TrackingDatabase
+from domain.notification_rules import Outage, Situation, decide
 
 
 @pytest.fixture
@@ -110,3 +112,70 @@ def test_register_for_upload_returns_the_id_and_what_was_sent(db: TrackingDataba
     [event] = db.events(event="uploaded_to_box")
     assert event["tracking_id"] == tid and event["detail"]["box_file_id"] == "99"
     assert db.fetch_all("SELECT status FROM master_assets WHERE tracking_id=%s", (tid,))[0]["status"] == "in_box"
+
+
+# -- notifications: once per situation, once per outage ------------------------------------
+def _situation(fingerprint: str, subject: str = "a1-to-a2:campaign:f1") -> Situation:
+    return Situation(subject=subject, workflow="a1-to-a2", campaign_number="C1", kind="a1_to_a2_no_assets",
+                     fingerprint=fingerprint, summary="")
+
+
+def test_notification_memory_survives_clients_and_forgets_a_failed_send(tracking_dsn: str) -> None:
+    with TrackingDatabase(tracking_dsn) as first:
+        first.migrate()
+        with pytest.raises(RuntimeError), first.notification_memory("a1-to-a2:campaign:f1") as memory:
+            assert memory.last is None
+            memory.sent(_situation("x"), "run-1")
+            raise RuntimeError("SMTP down")  # the send failed: nothing is remembered
+        with first.notification_memory("a1-to-a2:campaign:f1") as memory:
+            assert memory.last is None
+            memory.sent(_situation("x"), "run-2")
+    with TrackingDatabase(tracking_dsn) as second:  # another process
+        with second.notification_memory("a1-to-a2:campaign:f1") as memory:
+            assert memory.last.fingerprint == "x" and memory.last.flow_run_id == "run-2"
+            memory.repeated()
+        with second.notification_memory("a1-to-a2:campaign:f1") as memory:
+            assert memory.last.repeats == 1
+        assert second.forget_notifications("C1") == 1
+        with second.notification_memory("a1-to-a2:campaign:f1") as memory:
+            assert memory.last is None
+
+
+def test_overlapping_runs_send_a_situation_once(db: TrackingDatabase) -> None:
+    import threading
+
+    sends: list[str] = []
+    inside = threading.Barrier(8)
+
+    def run(i: int) -> None:
+        inside.wait()
+        with db.notification_memory("a1-to-a2:campaign:f1") as memory:
+            situation = _situation("same")
+            if decide(situation, memory.last).send:
+                sends.append(f"run-{i}")
+                memory.sent(situation, f"run-{i}")
+            else:
+                memory.repeated()
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(run, range(8)))
+    assert len(sends) == 1
+    assert db.fetch_all("SELECT repeats FROM notifications_sent")[0]["repeats"] == 7
+
+
+def test_outage_record_round_trip(db: TrackingDatabase) -> None:
+    now = datetime.now(UTC)
+    outage = Outage(workflow="a1-to-a2", started_at=now, first_flow_run_id="r1", first_state="Failed",
+                    first_message="boom\x00", failed_runs=2, crashed_runs=1, last_flow_run_id="r3", last_at=now,
+                    flow_run_ids=["r1", "r2", "r3"])
+    with db.outage("a1-to-a2") as record:
+        assert record.current is None
+        record.save(outage)
+    with db.outage("a1-to-a2") as record:
+        assert record.current.model_dump(exclude={"first_message"}) == outage.model_dump(exclude={"first_message"})
+        record.save(record.current.model_copy(update={"failed_runs": 3}))
+    with db.outage("a1-to-a2") as record:
+        assert record.current.failed_runs == 3
+        record.save(None)
+    with db.outage("a1-to-a2") as record:
+        assert record.current is None
