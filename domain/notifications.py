@@ -35,9 +35,12 @@ WORKFLOW_TITLES = {
     "b1-to-b2": "B1 → B2 · global masters to Box",
     "a2-to-a3": "A2 → A3 · localised files into the DAM",
     "a4-live-webhook": "A4 · live-campaign webhook",
-    "daily-report": "Daily report · all transition flows",
+    "daily-report": "all transition flows",
 }
 ERROR_KINDS = {"error", "resolved"}  # sent to the error recipients (and the alert channels)
+# Rows an email shows per table: the rest is in the run's artifact (and Gmail cuts messages
+# over ~100 KB, so a 200-row table would hide the end of the email).
+MAX_ROWS = 50
 
 
 class Section(BaseModel):
@@ -102,6 +105,7 @@ def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html.j2"]),
                       undefined=StrictUndefined, trim_blocks=False, keep_trailing_newline=True)
     env.filters["breakable"] = breakable
+    env.globals["MAX_ROWS"] = MAX_ROWS
     return env
 
 
@@ -276,8 +280,7 @@ def error_notification(workflow: str, state_name: str, message: str, flow_run: s
 def resolved_notification(outage: Outage, flow_run: str | None = None, ui_url: str | None = None) -> Notification:
     """The green "resolved" alert: a run completed after an outage, with what the outage was."""
     w = outage.workflow
-    runs = _count(outage.runs, "run")
-    headline = f"{w} works again after {runs} that did not complete"
+    headline = f"{w} works again after {_count(outage.runs, 'failed run')}"
     first = run_url(ui_url, outage.first_flow_run_id)
     return Notification(
         kind="resolved", tone="green", label=f"Resolved · {WORKFLOW_TITLES.get(w, w)}",

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
+
 import pytest
 
 from domain.campaigns import Campaign
 from domain.localised_files import ImportOutcome, ImportResult
+from domain.notification_rules import Outage
 from domain.notifications import (
     a2_to_a3_complete_notification,
+    breakable,
     campaign_notification,
+    chat_message,
     error_notification,
     files_uploaded_notification,
     render,
+    resolved_notification,
 )
 from domain.transfers import AssetOutcome, AssetResult, CampaignOutcome, CampaignResult
 
@@ -74,3 +81,83 @@ def test_files_uploaded_lists_what_stays_in_box() -> None:
                             reason="the name does not follow the convention")]
     email = render(files_uploaded_notification(results))
     assert "&lt;script&gt;" in email.html and "does not follow" in email.text and "#b35c00" in email.html
+
+
+# -- headers in words, links to the run, chat channels ---------------------------------------
+def every_kind():
+    yield from (campaign_notification(w, campaign_result(o, 2), "run-1") for w, o in ALL_TRANSFER_KINDS)
+    yield files_uploaded_notification([], "run-1")
+    yield a2_to_a3_complete_notification("C1", "N", "run-1")
+    yield error_notification("a1-to-a2", "Crashed", "boom", "run-1")
+    yield resolved_notification(OUTAGE, "run-9")
+
+
+OUTAGE = Outage(workflow="a1-to-a2", started_at=datetime(2026, 3, 2, 9, 5, tzinfo=UTC), first_flow_run_id="run-1",
+                first_state="Failed", first_message="TransientError: DAM 503", failed_runs=6, crashed_runs=1,
+                last_flow_run_id="run-8", last_at=datetime(2026, 3, 2, 9, 40, tzinfo=UTC))
+
+
+@pytest.mark.parametrize("notification", list(every_kind()), ids=lambda n: n.kind)
+def test_the_header_says_what_happened_in_words(notification):
+    html, text = render(notification).html, render(notification).text
+    header = re.search(r'data-role="header".*?</td>', html, re.S).group(0)
+    body = html.split("<body", 1)[1]
+    assert notification.kind not in body and notification.kind.upper() not in body  # no internal kind shown
+    assert notification.label in header and notification.label.split(" · ")[0] in {
+        "Done", "Needs attention", "Failing", "Report", "Resolved"}
+    assert text.startswith(notification.label + "\n" + notification.headline)
+
+
+def test_headlines_count_what_happened():
+    rework = campaign_notification("a5-to-a6", campaign_result(CampaignOutcome.COMPLETE, 3), "r")
+    assert rework.headline == "Rework: 3 rejected assets sent to Box"
+    one = campaign_notification("a1-to-a2", campaign_result(CampaignOutcome.COMPLETE, 1), "r")
+    assert one.headline == "1 master asset is in Box for adaptation"
+    partial = campaign_notification("b1-to-b2", campaign_result(CampaignOutcome.PARTIAL, 4), "r")
+    assert partial.headline == "Some assets could not be copied (1 of 4); the status stays A1"
+
+
+@pytest.mark.parametrize("notification", list(every_kind()), ids=lambda n: n.kind)
+def test_every_email_links_to_its_run_when_the_ui_is_known(notification):
+    linked = render(notification.with_run_link("https://prefect.example.corp/"))
+    assert 'href="https://prefect.example.corp/runs/flow-run/' + notification.flow_run + '"' in linked.html
+    assert "https://prefect.example.corp/runs/flow-run/" + notification.flow_run in linked.text
+    bare = render(notification.with_run_link(None))
+    assert "/runs/flow-run/" not in bare.html + bare.text and notification.flow_run in bare.text
+
+
+def test_resolved_names_the_outage():
+    n = resolved_notification(OUTAGE, "run-9", "http://ui")
+    text = render(n).text
+    assert n.kind == "resolved" and n.to_error_recipients and n.tone == "green"
+    assert "a1-to-a2 works again after 7 failed runs" in text and "Failed runs: 6" in text and "Crashed runs: 1" in text
+    assert "Open the first failed run: http://ui/runs/flow-run/run-1" in text and "DAM 503" in text
+    assert "Failing since: 2026-03-02 09:05 UTC" in text
+
+
+def test_the_first_alert_promises_one_more_email():
+    assert "You get one more email" in render(error_notification("a1-to-a2", "Failed", "x")).text
+    unremembered = render(error_notification("a1-to-a2", "Failed", "x", remembered=False)).text
+    assert "every failed run sends this email" in unremembered
+
+
+def test_chat_message_is_short_plain_and_linked():
+    n = error_notification("a1-to-a2", "Failed", HOSTILE + " " + "x" * 2000, "run-3").with_run_link("http://ui")
+    subject, body = chat_message(n)
+    assert subject == "[a1-to-a2] ERROR: run Failed"
+    assert body.splitlines()[0] == "Failing · A1 → A2 · master assets to Box: a1-to-a2 is failing: the run ended Failed"
+    assert body.endswith("Flow run: http://ui/runs/flow-run/run-3") and len(body) < 800
+    assert "<" not in chat_message(campaign_notification("a1-to-a2", campaign_result(
+        CampaignOutcome.COMPLETE, 100), "r"))[1]  # no table, no markup
+
+
+def test_long_tables_show_fifty_rows_and_say_where_the_rest_is():
+    email = render(campaign_notification("a1-to-a2", campaign_result(CampaignOutcome.COMPLETE, 120), "r"))
+    assert "Assets in Box (120)" in email.text and "… and 70 more" in email.text and "… and 70 more" in email.html
+    assert email.text.count("K7M2QX |") == 50 and len(email.html) < 100_000  # Gmail clips past ~100 KB
+
+
+def test_breakable_keeps_everything_escaped_and_words_whole():
+    assert str(breakable("Social/Stories/story.mp4")) == "Social/<wbr>Stories/<wbr>story.<wbr>mp4"
+    assert str(breakable("a" * 40)).count("<wbr>") == 2 and str(breakable("Claim not ok")) == "Claim not ok"
+    assert str(breakable(HOSTILE)).replace("<wbr>", "") == "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; Co"

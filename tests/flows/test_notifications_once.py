@@ -175,7 +175,7 @@ def test_outage_of_n_runs_one_alert_one_recovery_by_email_and_chat_each_linked_t
     alert, resolved = to(flow_env, "errors@example.test")
     assert "RESOLVED: a run completed after 4 failed and 0 crashed run(s)" in resolved["Subject"]
     text = plain(resolved)
-    assert "Failed runs: 4" in text and "works again after 4 runs" in text
+    assert "Failed runs: 4" in text and "works again after 4 failed runs" in text
     first_failed = str(failed[0].state_details.flow_run_id)
     assert RUN_LINK.findall(plain(alert)) == [first_failed]  # the alert links to its run
     assert set(RUN_LINK.findall(text)) == {first_failed, str(done.state_details.flow_run_id)}
