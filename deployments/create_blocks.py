@@ -17,7 +17,10 @@ Variables (``CS_`` prefix):
     Tracking:   CS_TRACKING_DSN (empty: embedded PostgreSQL under CS_TRACKING_DATA_DIR)
     CreativeX:  CS_CREATIVEX_URL, CS_CREATIVEX_API_KEY
     Email:      CS_SMTP_HOST, CS_SMTP_PORT, CS_SMTP_USERNAME, CS_SMTP_PASSWORD, CS_SMTP_FROM,
-                CS_SMTP_CA_FILE, CS_EMAIL_TO (comma-separated), CS_EMAIL_ERRORS_TO
+                CS_SMTP_CA_FILE, CS_EMAIL_TO (comma-separated), CS_EMAIL_ERRORS_TO,
+                CS_NOTIFICATION_BLOCKS (comma-separated '<block type slug>/<name>' of Prefect
+                notification blocks that also get the alerts, e.g. slack-webhook/ops),
+                CS_DAILY_REPORT_TO_NOTIFICATION_BLOCKS (true: the report's summary too)
     Webhook:    CS_STATUS_WEBHOOK_URL
     Box webhook signature keys (Developer Console → the app → Webhooks → Manage signature keys):
                 CS_BOX_WEBHOOK_PRIMARY_KEY, CS_BOX_WEBHOOK_SECONDARY_KEY
@@ -95,6 +98,9 @@ def create_blocks(env: Mapping[str, str]) -> dict[str, str]:
                    password=g("CS_SMTP_PASSWORD") or None, from_address=g("CS_SMTP_FROM"),
                    ca_bundle_pem=Path(g("CS_SMTP_CA_FILE", "")).read_text() if g("CS_SMTP_CA_FILE") else None,
                    default_recipients=_list(g("CS_EMAIL_TO")), error_recipients=_list(g("CS_EMAIL_ERRORS_TO")),
+                   notification_blocks=_list(g("CS_NOTIFICATION_BLOCKS")),
+                   daily_report_to_notification_blocks=g("CS_DAILY_REPORT_TO_NOTIFICATION_BLOCKS", "").lower()
+                   in ("1", "true", "yes"),
                    ).save("email", overwrite=True)
         done["email"] = "saved"
     else:

@@ -93,6 +93,7 @@ def start() -> int:
     print("Starting the local Prefect server, the simulators and PostgreSQL…")
     prefect_port = PREFECT_PORT if port_free(PREFECT_PORT) else free_port()
     prefect_url = f"http://127.0.0.1:{prefect_port}"
+    env["PREFECT_UI_URL"] = prefect_url  # every email links to its flow run in this UI
     remember("prefect-server", _spawn(
         [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(prefect_port)],
         "prefect-server", env))
@@ -222,10 +223,27 @@ def start() -> int:
           "'daily-report')")
     mails = sorted((DEMO_DIR / "mail").glob("*.eml"))
     print(f"Mails:       {len(mails)} sent, kept as .eml files in {DEMO_DIR / 'mail'} (open them in any mail program)")
+    for subject, link in _run_links(mails)[:3]:
+        print(f"             {subject[:70]} → {link}")
     print(f"Logs:        {DEMO_DIR / 'logs'}")
     print("Stop it all: make demo-stop")
     print(f"Demo wall time: {time.monotonic() - started:.1f} s")
     return 0 if ui_ok and all(s.is_completed() for s in states.values()) else 1
+
+
+def _run_links(mails: list[Path]) -> list[tuple[str, str]]:
+    """(subject, link to the flow run) of the emails that link to their run."""
+    import email
+    import email.policy
+    import re
+
+    found = []
+    for path in mails:
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        link = re.search(r"https?://\S+/runs/flow-run/[0-9a-f-]{36}", message.get_body(("plain",)).get_content())
+        if link:
+            found.append((str(message["Subject"]), link.group(0)))
+    return found
 
 
 def _check_ui(prefect_url: str, flows: list[str]) -> bool:
@@ -303,7 +321,7 @@ def _base_env() -> dict[str, str]:
         "PREFECT_HOME": str(DEMO_DIR / "prefect-home"),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "DO_NOT_TRACK": "1",
-        "PREFECT_UI_URL": "",
+        "PREFECT_UI_URL": "",  # set to the demo server's address once its port is known
         "NO_PROXY": "127.0.0.1,localhost",
         "PYTHONPATH": str(ROOT),
     })

@@ -27,7 +27,9 @@ def test_create_blocks_from_variables_is_idempotent(prefect_api, tmp_path: Path,
     env = {"CS_DAM_BASE_URL": "https://dam.example.test", "CS_DAM_CLIENT_ID": "cs", "CS_DAM_CLIENT_SECRET": "dam-SECRET-2",
            "CS_BOX_CONFIG_FILE": str(box_config), "CS_SMTP_HOST": "smtp.example.test", "CS_SMTP_FROM": "cs@example.test",
            "CS_SMTP_PASSWORD": "smtp-SECRET-3", "CS_EMAIL_TO": "a@x.test, b@x.test",
-           "CS_BOX_WEBHOOK_PRIMARY_KEY": "hook-SECRET-4", "CS_BOX_WEBHOOK_SECONDARY_KEY": "hook-SECRET-5"}
+           "CS_BOX_WEBHOOK_PRIMARY_KEY": "hook-SECRET-4", "CS_BOX_WEBHOOK_SECONDARY_KEY": "hook-SECRET-5",
+           "CS_NOTIFICATION_BLOCKS": "slack-webhook/ops, ms-teams-webhook/marketing",
+           "CS_DAILY_REPORT_TO_NOTIFICATION_BLOCKS": "true"}
     first = create_blocks(env)
     second = create_blocks(env)
     assert first == second
@@ -44,11 +46,16 @@ def test_create_blocks_from_variables_is_idempotent(prefect_api, tmp_path: Path,
         create_blocks({"CS_DAM_BASE_URL": "https://dam.example.test", "CS_DAM_AUTH_METHOD": "otmm_password",
                        "CS_DAM_USERNAME": "svc-dam", "CS_DAM_PASSWORD": "dam-SECRET-4"})
     assert BoxCredentials.load("box").enterprise_id == "777"
-    assert MailServer.load("email").default_recipients == ["a@x.test", "b@x.test"]
+    mail = MailServer.load("email")
+    assert mail.default_recipients == ["a@x.test", "b@x.test"]
+    assert mail.notification_blocks == ["slack-webhook/ops", "ms-teams-webhook/marketing"]
+    assert mail.daily_report_to_notification_blocks is True
     from blocks.box_webhook import BoxWebhookKeys
 
     keys = BoxWebhookKeys.load("box-webhook")
     assert keys.get_verifier().secondary_key == "hook-SECRET-5" and "SECRET" not in repr(keys)
+    with pytest.raises(ValueError, match="write '<block type slug>/<block name>'"):
+        create_blocks({**env, "CS_NOTIFICATION_BLOCKS": "ops-slack"})
 
 
 def test_the_command_never_prints_values(prefect_api, tmp_path: Path) -> None:

@@ -25,12 +25,13 @@ def fake_flow(name: str):
     return _f
 
 
-def make_run(client, name: str, final, campaigns: list[dict] | None = None) -> None:
+def make_run(client, name: str, final, campaigns: list[dict] | None = None):
     run = client.create_flow_run(fake_flow(name), state=Running())
     client.set_flow_run_state(run.id, final, force=True)
     if campaigns is not None:
         client.create_artifact(ArtifactCreate(flow_run_id=run.id, key=f"{name}-campaigns", type="table",
                                               data=json.dumps(campaigns)))
+    return run.id
 
 
 def campaign(number: str, outcome: str, ok: int, failed: int = 0, skipped: int = 0, error: str = "") -> dict:
@@ -79,3 +80,30 @@ def test_daily_report_flow_publishes_the_artifact_and_the_blue_email(flow_env):
     [mail] = [m for m in flow_env.mail.messages if "Daily report" in m["Subject"]]
     assert "#1565c0" in mail.get_body(("html",)).get_content()  # blue
     assert "Per workflow" in mail.get_body(("plain",)).get_content()
+
+
+def test_the_report_links_each_failed_run_and_can_go_to_a_chat_channel(flow_env):
+    from prefect.blocks.notifications import CustomWebhookNotificationBlock
+
+    from blocks.mail_server import MailServer
+    from blocks.status_webhook import StatusWebhook
+
+    base = StatusWebhook.load("status-webhook").url.get_secret_value().split("/hooks/")[0]
+    CustomWebhookNotificationBlock(name="report-chat", url=base + "/hooks/report-room",
+                                   json_data={"text": "{{subject}}\n{{body}}"}).save("report-chat", overwrite=True)
+    mail = MailServer.load("email")
+    mail.notification_blocks, mail.daily_report_to_notification_blocks = ["custom-webhook/report-chat"], True
+    mail.save("email", overwrite=True)
+    with get_client(sync_client=True) as client:
+        failed = make_run(client, "b1-to-b2", Failed(message="b1 partial, film.mov: 500"),
+                          [campaign("C8", "partial", 1, 1)])
+
+    state = daily_report(hours=1, return_state=True)
+
+    assert state.is_completed(), state.message
+    [mail_] = [m for m in flow_env.mail.messages if "Daily report" in m["Subject"]]
+    html = mail_.get_body(("html",)).get_content()
+    assert f'/runs/flow-run/{failed}"' in html  # the failed run, linked
+    assert f"/runs/flow-run/{state.state_details.flow_run_id}" in html  # and the report's own run
+    [posted] = [r["body"]["text"] for r in flow_env.webhook.received if r["hook"] == "report-room"]
+    assert posted.startswith("[content-scaling] Daily report") and "Runs failed / crashed:" in posted

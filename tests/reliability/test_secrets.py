@@ -2,13 +2,15 @@
 OAuth2 client secret, DAM service-user password (OTMM session login, OTDS and OTMM password
 grants), DAM mTLS PFX and its password, Box client secret, JWT private key and its
 passphrase, the tracking database password (in its DSN), the SMTP password, the status
-webhook URL's token, the CreativeX API key — on happy paths and on failure paths (refused
-credentials and passwords, a failing webhook, CreativeX down, an unreachable database). The
-DAM tokens and session credentials (message digest, JSESSIONID) handed out during the runs
-are looked for too. Then every place a secret could leak to is scanned: the Prefect logs,
-flow-run state messages and parameters, artifacts, the emails as received (raw and decoded),
-what the webhook received, every row of the tracking database, and every temporary file
-written during the test. Zero occurrences.
+webhook URL's token, the CreativeX API key, the chat channel's token (a Prefect notification
+block that gets the failure/recovery alerts and the daily report's summary; one more that
+fails) — on happy paths and on failure paths (refused credentials and passwords, a failing
+webhook, CreativeX down, an unreachable database). The DAM tokens and session credentials
+(message digest, JSESSIONID) handed out during the runs are looked for too. Then every place
+a secret could leak to is scanned: the Prefect logs, flow-run state messages and parameters,
+artifacts, the emails as received (raw and decoded), what the webhook and the chat channel
+received, every row of the tracking database (outages and the memory of sent notifications
+included), and every temporary file written during the test. Zero occurrences.
 
 Not scanned: the Prefect API's own database, where blocks (the one home of secrets) live.
 """
@@ -43,7 +45,7 @@ def _canary(kind: str) -> str:
 @pytest.fixture
 def canaries() -> dict[str, str]:
     return {k: _canary(k) for k in ("dam", "dambad", "dampass", "dampassbad", "pfx", "box", "boxpass", "db", "smtp",
-                                    "hook", "cx")}
+                                    "hook", "cx", "chat")}
 
 
 def _paged(read, **kw) -> list:
@@ -57,6 +59,8 @@ def _paged(read, **kw) -> list:
 
 
 def test_no_secret_in_logs_artifacts_emails_database_or_temp_files(prefect_api, tracking_dsn, tmp_path, canaries):
+    from prefect.blocks.notifications import CustomWebhookNotificationBlock
+
     from blocks._cache import clear_cached_clients
     from blocks.box import BoxCredentials
     from blocks.creativex import CreativeXCredentials
@@ -117,7 +121,11 @@ def test_no_secret_in_logs_artifacts_emails_database_or_temp_files(prefect_api, 
         MailBlock(host="127.0.0.1", port=mail.port, username="cs-mail", password=c["smtp"],
                   from_address="content-scaling@example.test", ca_bundle_pem=pki.ca_cert.read_text(),
                   default_recipients=["ops@example.test"], error_recipients=["errors@example.test"],
+                  notification_blocks=["custom-webhook/ops-chat"], daily_report_to_notification_blocks=True,
                   ).save("email", overwrite=True)
+        CustomWebhookNotificationBlock(name="ops-chat", url=hook_server.base_url + "/hooks/{{token}}",
+                                       secrets={"token": c["chat"]}, json_data={"text": "{{subject}}\n{{body}}"},
+                                       ).save("ops-chat", overwrite=True)
         StatusWebhook(url=f"{hook_server.base_url}/hooks/{c['hook']}").save("status-webhook", overwrite=True)
         CreativeXCredentials(url=cx_server.base_url, api_key=c["cx"]).save("creativex", overwrite=True)
         db = TrackingDatabase(dsn)
@@ -254,8 +262,10 @@ def _scan(needles: dict[str, str], db, hook, mail, started: float) -> list[str]:
             if not part.is_multipart():
                 check(f"email {path.name} ({part.get_content_type()})", str(part.get_content()))
         check(f"email {path.name} (headers)", str(dict(message.items())))
+    chat = [entry for entry in hook.received if entry["hook"] == needles["chat"]]
+    assert len(chat) >= 3, "the chat channel got no alerts and report: the scan would prove nothing"
     for entry in hook.received:  # (the receiver keeps the URL's token it was called on: that is its own)
-        check("webhook body", json.dumps(entry["body"]))
+        check("webhook body" + (" (chat channel)" if entry in chat else ""), json.dumps(entry["body"]))
     tables = [r["table_name"] for r in db.fetch_all(
         "SELECT table_name FROM information_schema.tables WHERE table_schema='public'")]
     assert {"master_assets", "asset_events", "derivative_assets"} <= set(tables)
