@@ -63,16 +63,14 @@ class MailServer(Block):
                                  "'slack-webhook/ops' (`prefect block ls` lists them)")
         return value
 
-    def notification_channels(self) -> dict[str, NotificationBlock]:
-        """The notification blocks named in ``notification_blocks``, loaded (name → block)."""
-        channels = {}
-        for ref in self.notification_blocks:
-            block = Block.load(ref)
-            if not isinstance(block, NotificationBlock):
-                raise ValueError(f"{ref!r} is a {type(block).__name__} block, not a notification block "
-                                 "(Slack Webhook, Microsoft Teams Webhook, Custom Webhook…)")
-            channels[ref] = block
-        return channels
+    @staticmethod
+    def notification_channel(ref: str) -> NotificationBlock:
+        """One of the ``notification_blocks``, loaded (a clear error when it is another kind of block)."""
+        block = Block.load(ref)
+        if not isinstance(block, NotificationBlock):
+            raise TypeError(f"{ref!r} is a {type(block).__name__} block, not a notification block "
+                            "(Slack Webhook, Microsoft Teams Webhook, Custom Webhook…)")
+        return block
 
     def recipients_for(self, workflow: str) -> list[str]:
         return self.recipients.get(workflow) or self.default_recipients

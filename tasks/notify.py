@@ -21,6 +21,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.exceptions import MissingContextError
 from prefect.settings import PREFECT_UI_URL
+from pydantic import ValidationError
 
 from blocks.mail_server import MailServer
 from blocks.tracking_database import TrackingDatabaseBlock
@@ -99,21 +100,28 @@ def deliver_email(mail: MailServer, notification: Notification) -> None:
 def post_to_channels(mail: MailServer, notification: Notification) -> int:
     """Post the short version of ``notification`` to each notification block of the ``Mail
     Server`` block; returns how many received it (one failing is logged, the others still get it)."""
-    if not mail.notification_blocks:
-        return 0
     subject, body = chat_message(notification)
-    try:
-        channels = mail.notification_channels()
-    except Exception as exc:  # noqa: BLE001 - a missing block must not hide the alert from the others
-        logger().error("Notification blocks not loaded: %s", exc)
-        return 0
     delivered = 0
-    for name, block in channels.items():
+    for ref in mail.notification_blocks:
+        try:
+            block = mail.notification_channel(ref)
+        except Exception as exc:  # noqa: BLE001 - a missing block must not keep the message from the others
+            # (a block failing validation would echo its field values, secrets included: its type only)
+            detail = type(exc).__name__ if isinstance(exc, ValidationError) else f"{type(exc).__name__}: {exc}"
+            logger().error("Notification block %s not loaded: %s", ref, detail[:300])
+            continue
         try:
             with block.raise_on_failure():
                 block.notify(body, subject)
             delivered += 1
         except Exception as exc:  # noqa: BLE001 - reported, the other channels still tried
-            logger().error("Notification block %s did not take the %s alert: %s", name, notification.kind,
-                           f"{type(exc).__name__}: {exc}"[:300])
+            logger().error("Notification block %s did not take the %s message: %s", ref, notification.kind,
+                           _reason(exc))
     return delivered
+
+
+def _reason(exc: Exception) -> str:
+    """Why a channel failed, without its message: an HTTP error's text carries the webhook URL,
+    and a webhook URL (Slack, Teams) is a secret."""
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    return type(exc).__name__ + (f" (HTTP {status})" if status else "")

@@ -224,17 +224,21 @@ def test_without_a_ui_address_emails_name_the_run(flow_env):
     assert run_id in plain(mail) and not RUN_LINK.search(mail.get_body(("html",)).get_content())
 
 
-def test_an_unreachable_chat_channel_does_not_stop_the_email(flow_env, chat):
+def test_a_broken_or_wrong_channel_does_not_stop_the_others(flow_env, chat, caplog):
     from prefect.blocks.notifications import CustomWebhookNotificationBlock
 
-    CustomWebhookNotificationBlock(name="gone", url="http://127.0.0.1:9/hooks/x").save("gone", overwrite=True)
     from blocks.mail_server import MailServer
 
+    CustomWebhookNotificationBlock(name="gone", url="http://127.0.0.1:9/hooks/gone-token").save("gone", overwrite=True)
     mail = MailServer.load("email")
-    mail.notification_blocks = ["custom-webhook/gone", "custom-webhook/ops-chat"]
+    mail.notification_blocks = ["custom-webhook/gone", "content-scaling-mail-server/email", "custom-webhook/missing",
+                                "custom-webhook/ops-chat"]
     mail.save("email", overwrite=True)
     inject(flow_env.otmm.base_url, path=".*", kind="status", status=503, count=-1)
 
     assert a1_to_a2(box_root_folder_id=flow_env.box_root, return_state=True).is_failed()
 
     assert len(to(flow_env, "errors@example.test")) == 1 and len(chat()) == 1
+    assert "'content-scaling-mail-server/email' is a MailServer block, not a notification block" in caplog.text
+    assert "custom-webhook/gone did not take the error message: ConnectError" in caplog.text
+    assert "gone-token" not in caplog.text  # a webhook URL is a secret: never in the logs

@@ -85,7 +85,7 @@ def test_no_secret_in_logs_artifacts_emails_database_or_temp_files(prefect_api, 
     otmm_mtls = OtmmSimulator(auth_mode="mtls")
     box = BoxSimulator(storage_dir=tmp_path / "box", client_id="cs-box", client_secret=c["box"],
                        public_keys={keys.key_id: keys.public_key_pem}, enterprise_id="4242")
-    hook, cx = WebhookReceiver(), CreativeXSimulator(api_key=c["cx"])
+    hook, cx, chat = WebhookReceiver(), CreativeXSimulator(api_key=c["cx"]), WebhookReceiver()
     # a password in the DSN: the embedded PostgreSQL trusts local connections, so it is accepted and unused
     dsn = tracking_dsn.replace("postgres:@", f"postgres:{c['db']}@")
     assert c["db"] in dsn
@@ -96,7 +96,7 @@ def test_no_secret_in_logs_artifacts_emails_database_or_temp_files(prefect_api, 
     with ServerThread(otmm.app) as dam_server, \
             ServerThread(otmm_mtls.app, tls=pki.server_tls(require_client_cert=True)) as mtls_server, \
             ServerThread(box.app) as box_server, ServerThread(hook.app) as hook_server, \
-            ServerThread(cx.app) as cx_server, \
+            ServerThread(cx.app) as cx_server, ServerThread(chat.app) as chat_server, \
             MailServer(tmp_path / "mail", pki.server_cert, pki.server_key, username="cs-mail",
                        password=c["smtp"]) as mail:
         clear_cached_clients()
@@ -121,11 +121,18 @@ def test_no_secret_in_logs_artifacts_emails_database_or_temp_files(prefect_api, 
         MailBlock(host="127.0.0.1", port=mail.port, username="cs-mail", password=c["smtp"],
                   from_address="content-scaling@example.test", ca_bundle_pem=pki.ca_cert.read_text(),
                   default_recipients=["ops@example.test"], error_recipients=["errors@example.test"],
-                  notification_blocks=["custom-webhook/ops-chat"], daily_report_to_notification_blocks=True,
+                  notification_blocks=["custom-webhook/ops-chat", "custom-webhook/ops-chat-down"],
+                  daily_report_to_notification_blocks=True,
                   ).save("email", overwrite=True)
-        CustomWebhookNotificationBlock(name="ops-chat", url=hook_server.base_url + "/hooks/{{token}}",
+        CustomWebhookNotificationBlock(name="ops-chat", url=chat_server.base_url + "/hooks/{{token}}",
                                        secrets={"token": c["chat"]}, json_data={"text": "{{subject}}\n{{body}}"},
                                        ).save("ops-chat", overwrite=True)
+        # a channel that fails: its error is logged, and an HTTP error's text carries the URL (the secret)
+        CustomWebhookNotificationBlock(name="ops-chat-down", url=chat_server.base_url + "/hooks/{{token}}-down",
+                                       secrets={"token": c["chat"]}, json_data={"text": "{{body}}"},
+                                       ).save("ops-chat-down", overwrite=True)
+        httpx.post(chat_server.base_url + "/_sim/faults", json={"path": "-down$", "kind": "status", "status": 500}
+                   ).raise_for_status()
         StatusWebhook(url=f"{hook_server.base_url}/hooks/{c['hook']}").save("status-webhook", overwrite=True)
         CreativeXCredentials(url=cx_server.base_url, api_key=c["cx"]).save("creativex", overwrite=True)
         db = TrackingDatabase(dsn)
@@ -142,7 +149,7 @@ def test_no_secret_in_logs_artifacts_emails_database_or_temp_files(prefect_api, 
         probe = _canary("probe")
         (tmp_path / "probe.txt").write_text(f"planted {probe}")
         t0 = time.monotonic()
-        found = _scan({**needles, "probe": probe}, db, hook, mail, started)
+        found = _scan({**needles, "probe": probe}, db, hook, chat, mail, started)
         print(f"scan took {time.monotonic() - t0:.1f}s")
         db.close()
     clear_cached_clients()
@@ -237,7 +244,7 @@ def _a2_to_a3_again(box, agency, db, a2_to_a3):
     return a2_to_a3(agency_folder_id=agency, return_state=True)
 
 
-def _scan(needles: dict[str, str], db, hook, mail, started: float) -> list[str]:
+def _scan(needles: dict[str, str], db, hook, chat, mail, started: float) -> list[str]:
     found: list[str] = []
 
     def check(where: str, text: str) -> None:
@@ -262,10 +269,12 @@ def _scan(needles: dict[str, str], db, hook, mail, started: float) -> list[str]:
             if not part.is_multipart():
                 check(f"email {path.name} ({part.get_content_type()})", str(part.get_content()))
         check(f"email {path.name} (headers)", str(dict(message.items())))
-    chat = [entry for entry in hook.received if entry["hook"] == needles["chat"]]
-    assert len(chat) >= 3, "the chat channel got no alerts and report: the scan would prove nothing"
-    for entry in hook.received:  # (the receiver keeps the URL's token it was called on: that is its own)
-        check("webhook body" + (" (chat channel)" if entry in chat else ""), json.dumps(entry["body"]))
+    # (a receiver keeps the URL's token it was called on: that is its own)
+    assert len(chat.received) >= 3, "the chat channel got no alerts or report: the scan would prove nothing"
+    for entry in hook.received:
+        check("webhook body", json.dumps(entry["body"]))
+    for entry in chat.received:
+        check("chat channel message", json.dumps(entry["body"]))
     tables = [r["table_name"] for r in db.fetch_all(
         "SELECT table_name FROM information_schema.tables WHERE table_schema='public'")]
     assert {"master_assets", "asset_events", "derivative_assets"} <= set(tables)
