@@ -47,6 +47,6 @@ def daily_report(hours: int = 24, email_block: str = "email", send: bool = True)
         notification = report_notification(report, str(flow_run.id) if flow_run.id else None, ui_url())
         send_email(mail, notification)
         if mail.daily_report_to_notification_blocks:
-            post_to_channels(mail, notification.with_run_link(ui_url()))
+            post_to_channels(mail, notification)
     print(f"Daily report: {report.total}")
     return report

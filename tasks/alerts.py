@@ -97,7 +97,6 @@ def _send(step: OutageStep, run: RunEnd, email_block: str, remembered: bool) -> 
     else:
         notification = error_notification(run.workflow, run.state_name, run.message or "no message",
                                           flow_run=run.flow_run_id, remembered=remembered)
-    notification = notification.with_run_link(ui_url())
     problems = []
     try:
         deliver_email(mail, notification)

@@ -53,21 +53,20 @@ def send_email(mail: MailServer, notification: Notification, tracking: TrackingD
     send that fails leaves it untouched (the retry or the next run sends it), and an
     overlapping run waits for the decision, then holds the same notification back.
     """
-    n = notification.with_run_link(ui_url())
-    situation = n.situation
+    situation = notification.situation
     if tracking is None or situation is None:
-        deliver_email(mail, n)
+        deliver_email(mail, notification)
         return True
     with tracking.get_client().notification_memory(situation.subject) as memory:
         decision = decide(situation, memory.last)
         if not decision.send:
             memory.repeated()
-            logger().info("Not sent: %s about %s, %s", n.kind, situation.campaign_number or situation.subject,
-                          decision.reason)
+            logger().info("Not sent: %s about %s, %s", notification.kind,
+                          situation.campaign_number or situation.subject, decision.reason)
             return False
-        deliver_email(mail, n)
-        memory.sent(situation, n.flow_run)
-    logger().info("%s: %s", n.kind, decision.reason)
+        deliver_email(mail, notification)
+        memory.sent(situation, notification.flow_run)
+    logger().info("%s: %s", notification.kind, decision.reason)
     return True
 
 
@@ -90,8 +89,8 @@ def send_emails(mail: MailServer, notifications: list[Notification],
 
 
 def deliver_email(mail: MailServer, notification: Notification) -> None:
-    """Render and send now (error and resolved alerts to the error recipients)."""
-    email = render(notification)
+    """Render (linked to its flow run) and send now (error and resolved alerts to the error recipients)."""
+    email = render(notification.with_run_link(ui_url()))
     to = mail.error_recipients if notification.to_error_recipients else mail.recipients_for(notification.workflow)
     mail.get_client().send(to, email.subject, email.html, email.text)
     logger().info("Sent %s to %d recipient(s)", notification.kind, len(to))
@@ -100,7 +99,7 @@ def deliver_email(mail: MailServer, notification: Notification) -> None:
 def post_to_channels(mail: MailServer, notification: Notification) -> int:
     """Post the short version of ``notification`` to each notification block of the ``Mail
     Server`` block; returns how many received it (one failing is logged, the others still get it)."""
-    subject, body = chat_message(notification)
+    subject, body = chat_message(notification.with_run_link(ui_url()))
     delivered = 0
     for ref in mail.notification_blocks:
         try:
