@@ -11,6 +11,10 @@ situation **starts or changes**, never again on every run:
   last sent; otherwise it is held back (counted). A status change (``complete``) is an event,
   always sent; it also replaces what was remembered, so a campaign sent round again starts
   afresh.
+* **Files left in the agency folder** (A2→A3). Files the flow cannot import (their campaign is
+  not open for import, a bad name…) stay in Box and are found again by every run: the email
+  listing them is sent when that set of files (and their reasons) changes; a run that imports
+  something always sends its email.
 * **Outages** (every scheduled flow). The first failed run after a success (or the first run
   ever) alerts; further failed runs are counted, not mailed; the first run that completes
   after them sends one "resolved" alert with the count. A crashed run (reported by the
@@ -31,6 +35,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from domain.localised_files import ImportOutcome, ImportResult
 from domain.transfers import AssetOutcome, CampaignOutcome, CampaignResult
 
 
@@ -109,6 +114,22 @@ def campaign_situation(workflow: str, result: CampaignResult, kind: str) -> Situ
 
 
 # Exception names: ``…Error``, ``…Exception``, ``…Timeout`` and the clients' other typed errors.
+# Files people must act on (rename, re-upload, open the campaign); not the ones a later run
+# handles by itself (deferred, failed and retried, another run's) nor a dry run's.
+_WAITING = {ImportOutcome.BAD_NAME, ImportOutcome.UNKNOWN_TRACKING_ID, ImportOutcome.DUPLICATE,
+            ImportOutcome.EMPTY_FILE, ImportOutcome.CAMPAIGN_NOT_OPEN}
+
+
+def files_left_situation(results: list[ImportResult], kind: str) -> Situation:
+    """The A2→A3 agency folder's situation: the files left in Box for people to act on (Box file
+    id and outcome). An import is an event (always told)."""
+    waiting = sorted({(r.box_file_id, r.outcome.value) for r in results if r.outcome in _WAITING})
+    return Situation(subject="a2-to-a3:files-left-in-box", workflow="a2-to-a3", kind=kind,
+                     fingerprint=digest({"kind": kind, "waiting": waiting}),
+                     summary="; ".join(f"{file_id}: {outcome}" for file_id, outcome in waiting)[:1000],
+                     always=any(r.outcome == ImportOutcome.IMPORTED for r in results))
+
+
 _EXCEPTION_NAME = re.compile(r"\b([A-Z]\w*(?:Error|Exception|Timeout)|NotFound|Conflict|AlreadyExists|InvalidData)\b")
 
 

@@ -20,7 +20,7 @@ from markupsafe import Markup, escape
 from pydantic import BaseModel, Field, model_validator
 
 from domain.localised_files import ImportOutcome, ImportResult
-from domain.notification_rules import Outage, Situation, campaign_situation
+from domain.notification_rules import Outage, Situation, campaign_situation, files_left_situation
 from domain.rejections import REVIEWERS
 from domain.transfers import AssetOutcome, CampaignOutcome, CampaignResult
 
@@ -233,8 +233,11 @@ def files_uploaded_notification(results: list[ImportResult], flow_run: str | Non
     imported = [r for r in results if r.outcome == ImportOutcome.IMPORTED]
     left = [r for r in results if r.outcome.left_in_box and r.outcome != ImportOutcome.DRY_RUN]
     tone: Tone = "green" if not left else "orange"
-    headline = f"{len(imported)} localised file(s) imported into the DAM"
+    headline = f"{len(imported)} localised file(s) imported into the DAM" if imported else \
+        f"{len(left)} localised file(s) left in Box, none imported"
     steps = ["Rename or re-upload the files left in Box; they are picked up by the next run."] if left else []
+    if left and not imported:
+        steps.append("You are told again when the files left in Box change, not on every run.")
     return Notification(
         kind="a2_to_a3_file_uploaded", tone=tone, subject=f"[a2-to-a3] {headline}", headline=headline,
         facts=[("Imported", str(len(imported))), ("Left in Box", str(len(left)))],
@@ -243,7 +246,8 @@ def files_uploaded_notification(results: list[ImportResult], flow_run: str | Non
                                  r.creativex or ""] for r in imported]),
                   Section(title="Left in Box", columns=["Box file", "Why"],
                           rows=[[r.box_path, r.reason] for r in left])],
-        next_steps=steps, workflow="a2-to-a3", flow_run=flow_run)
+        next_steps=steps, workflow="a2-to-a3", flow_run=flow_run,
+        situation=files_left_situation(results, "a2_to_a3_file_uploaded"))
 
 
 def a2_to_a3_complete_notification(campaign_number: str, campaign_name: str,

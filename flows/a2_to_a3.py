@@ -113,7 +113,7 @@ def a2_to_a3(
     emails = [files_uploaded_notification(results, run_id)] if any(
         r.outcome in (ImportOutcome.IMPORTED, ImportOutcome.CAMPAIGN_NOT_OPEN) for r in results) else []
     emails += [a2_to_a3_complete_notification(number, name, run_id) for number, name in moved]
-    if send_emails(mail, emails):
+    if send_emails(mail, emails, tracking):  # files still waiting in Box: told once
         logger.error("some emails could not be sent")
     counts = {o.value: sum(1 for r in results if r.outcome == o) for o in ImportOutcome}
     message = (f"{WORKFLOW}: {len(results)} file(s) in Box; " + ", ".join(f"{n} {k}" for k, n in counts.items() if n)

@@ -189,3 +189,24 @@ def test_a_run_reported_twice_counts_once_even_after_others():
     step = after_run(step.outage, ended(2, False, crashed=True))
     again = after_run(step.outage, ended(1, False))
     assert again.alert is None and again.outage.runs == 2
+
+
+def test_files_left_in_box_are_told_when_they_change_and_imports_always():
+    from domain.localised_files import ImportOutcome, ImportResult
+    from domain.notification_rules import files_left_situation
+
+    def files(*pairs: tuple[str, ImportOutcome]) -> list[ImportResult]:
+        return [ImportResult(box_path=f"{i}.jpg", box_file_id=i, outcome=o, reason="r") for i, o in pairs]
+
+    def told(results: list[ImportResult]) -> bool:
+        return memory.run(files_left_situation(results, "a2_to_a3_file_uploaded"), T0)
+
+    memory = Memory()
+    waiting = (("1", ImportOutcome.CAMPAIGN_NOT_OPEN), ("2", ImportOutcome.BAD_NAME))
+    assert told(files(*waiting))
+    assert not told(files(*reversed(waiting)))
+    assert not told(files(*waiting, ("3", ImportOutcome.DEFERRED), ("4", ImportOutcome.FAILED)))  # handled by runs
+    assert told(files(*waiting, ("5", ImportOutcome.EMPTY_FILE)))  # a new file to act on
+    assert told(files(("1", ImportOutcome.BAD_NAME), ("5", ImportOutcome.EMPTY_FILE)))  # another reason
+    assert told(files(("1", ImportOutcome.BAD_NAME), ("5", ImportOutcome.EMPTY_FILE), ("6", ImportOutcome.IMPORTED)))
+    assert told(files(("6", ImportOutcome.IMPORTED)))  # an import is always news

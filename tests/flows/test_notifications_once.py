@@ -242,3 +242,28 @@ def test_a_broken_or_wrong_channel_does_not_stop_the_others(flow_env, chat, capl
     assert "'content-scaling-mail-server/email' is a MailServer block, not a notification block" in caplog.text
     assert "custom-webhook/gone did not take the error message: ConnectError" in caplog.text
     assert "gone-token" not in caplog.text  # a webhook URL is a secret: never in the logs
+
+
+def test_files_waiting_in_the_agency_folder_are_told_once(flow_env):
+    from blocks.creativex import CreativeXCredentials
+    from flows.a2_to_a3 import a2_to_a3
+
+    CreativeXCredentials(url="http://127.0.0.1:9", api_key="never-asked").save("creativex", overwrite=True)
+    sim = flow_env.otmm.sim
+    c = sim.add_campaign(number="C000000108", name="Live Already", status="A1")
+    sim.add_asset(c.master_assets_id, "hero.jpg", size=1_000, mime_type="image/jpeg")
+    assert a1_to_a2(box_root_folder_id=flow_env.box_root, return_state=True).is_completed()
+    [tracking_id] = [r["tracking_id"] for r in flow_env.db.fetch_all("SELECT tracking_id FROM master_assets")]
+    sim.set_campaign_status(c.folder_id, "A4")  # not open for import: the file waits in Box
+    agency = flow_env.box.sim.create_folder("0", "Agency uploads")
+    flow_env.box.sim.put_file(agency, f"{tracking_id}_Hero_it-IT_Lazio.jpg", b"localised hero")
+
+    for _ in range(3):
+        assert a2_to_a3(agency_folder_id=agency, return_state=True).is_completed()
+    [told] = about(flow_env, "[a2-to-a3]")
+    assert "1 localised file(s) left in Box, none imported" in told["Subject"] and "status A4" in plain(told)
+
+    flow_env.box.sim.put_file(agency, "no tracking id.jpg", b"stray")  # one more file to act on: news
+    assert a2_to_a3(agency_folder_id=agency, return_state=True).is_completed()
+    assert a2_to_a3(agency_folder_id=agency, return_state=True).is_completed()
+    assert len(about(flow_env, "[a2-to-a3]")) == 2
