@@ -43,4 +43,4 @@ demo-stop: venv
 	$(PY) -m deployments.demo stop
 
 clean:
-	rm -rf .demo .pytest_cache
+	rm -rf .demo .pytest_cache .test-artifacts
