@@ -15,10 +15,11 @@ from clients.tracking_db import (
     MasterAssetRecord,
     TrackingDatabase,
 )
+from domain.notification_rules import Outage, Situation
 from tests.conftest import TRACKING_ROLE
 
 TABLES = {"master_assets", "box_uploads", "derivative_assets", "asset_events", "campaign_status", "schema_migrations",
-          "box_webhook_deliveries"}
+          "box_webhook_deliveries", "notifications_sent", "flow_outages"}
 # Plumbing and the read-only helper of reports and tests; every other public method is a query of the flows.
 NOT_FLOW_QUERIES = {"transaction", "close", "fetch_all"}
 
@@ -84,6 +85,24 @@ def test_the_migrations_and_every_query_of_the_flows_run_as_the_restricted_role(
         db.add_event(workflow="update-campaign-status", event="status_changed_by_operator", campaign_number="C1")
         assert [e["event"] for e in db.events(campaign_number="C1")] == [
             "uploaded_to_box", "imported_to_dam", "status_changed_by_operator"]
+        # Notifications: once per situation (forgotten on an operator's status change), once per outage.
+        situation = Situation(subject="a1-to-a2:campaign:folder-1", workflow="a1-to-a2", campaign_number="C1",
+                              kind="a1_to_a2_no_assets", fingerprint="f")
+        with db.notification_memory(situation.subject) as memory:
+            assert memory.last is None
+            memory.sent(situation, "run-1")
+        with db.notification_memory(situation.subject) as memory:
+            assert memory.last.fingerprint == "f"
+            memory.repeated()
+        assert db.forget_notifications("C1") == 1
+        with db.outage("a1-to-a2") as record:
+            assert record.current is None
+            record.save(Outage(workflow="a1-to-a2", started_at="2026-03-02T09:00:00Z", first_flow_run_id="run-3",
+                               first_state="Failed", failed_runs=1, last_flow_run_id="run-3",
+                               last_at="2026-03-02T09:00:00Z", flow_run_ids=["run-3"]))
+        with db.outage("a1-to-a2") as record:
+            assert record.current.failed_runs == 1
+            record.save(None)
         db.ping()
     public = {n for n, v in vars(TrackingDatabase).items() if callable(v) and not n.startswith("_")}
     assert public - NOT_FLOW_QUERIES - db.used == set(), "a new query: exercise it here as the restricted role"
