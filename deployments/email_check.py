@@ -9,7 +9,7 @@ itself, as the Gmail and Outlook apps do: Chromium's automatic dark mode) — it
 checks that the message fits the width (nothing scrolls sideways but a table's own box, and
 every table fits its box), measures the text contrast (WCAG: 4.5, or 3 for large text) in
 light and dark, and keeps a full-height screenshot. Chromium is driven over the DevTools
-protocol: one browser for every email, a page per check, so a dozen emails take seconds.
+protocol (``ui_check.Browser``): one browser for every email, so a dozen emails take seconds.
 Needs Debian's ``chromium`` (``apt-get install chromium``).
 """
 
@@ -19,24 +19,18 @@ import argparse
 import base64
 import email
 import email.policy
-import json
 import re
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
-from deployments.ui_check import chromium
+from deployments.ui_check import Browser
 
 MODES = ("light", "dark", "auto-dark")
-CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                  "--disable-background-networking", "--disable-component-update", "--no-first-run",
-                  "--disable-sync", "--hide-scrollbars", "--remote-debugging-port=0"]
+# Beside ui_check's flags: nothing fetched in the background, no scrollbar taking width.
+EXTRA_FLAGS = ["--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars"]
 
 # Runs in the page: width, tables, and the contrast of every piece of text against the
 # background actually behind it (translucent layers composited).
@@ -107,116 +101,35 @@ class EmailCheck(BaseModel):
         return "; ".join(out)
 
 
-class DevTools:
-    """A headless Chromium and one page, driven over the DevTools protocol."""
-
-    def __init__(self, extra_flags: list[str] | None = None, timeout: float = 60) -> None:
-        binary = chromium()
-        if binary is None:
-            raise RuntimeError("Chromium is not installed: apt-get install chromium")
-        from websockets.sync.client import connect
-
-        self.timeout = timeout
-        self._profile = Path(tempfile.mkdtemp(prefix="cs-email-check-"))
-        self._proc = subprocess.Popen([binary, *CHROMIUM_FLAGS, *(extra_flags or []),
-                                       f"--user-data-dir={self._profile}", "about:blank"],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        port, path = self._devtools_address()
-        self._ws = connect(f"ws://127.0.0.1:{port}{path}", max_size=None, proxy=None, open_timeout=timeout)
-        self._next = 0
-        target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
-        self._session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-        self.call("Page.enable", session=True)
-
-    def _devtools_address(self) -> tuple[str, str]:
-        active = self._profile / "DevToolsActivePort"
-        deadline = time.monotonic() + self.timeout
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                raise RuntimeError(f"chromium exited at start (code {self._proc.returncode})")
-            lines = active.read_text().split() if active.exists() else []
-            if len(lines) >= 2:
-                return lines[0], lines[1]
-            time.sleep(0.05)
-        raise RuntimeError(f"chromium did not open its DevTools port within {self.timeout:.0f} s")
-
-    def call(self, method: str, params: dict[str, Any] | None = None, session: bool = False) -> dict[str, Any]:
-        self._next += 1
-        message: dict[str, Any] = {"id": self._next, "method": method, "params": params or {}}
-        if session:
-            message["sessionId"] = self._session
-        self._ws.send(json.dumps(message))
-        while True:
-            reply = json.loads(self._ws.recv(timeout=self.timeout))
-            if reply.get("id") == self._next:
-                if "error" in reply:
-                    raise RuntimeError(f"{method}: {reply['error']}")
-                return reply.get("result", {})
-
-    def open(self, url: str) -> None:
-        """Navigate and wait for the load event."""
-        self._next += 1
-        self._ws.send(json.dumps({"id": self._next, "method": "Page.navigate", "params": {"url": url},
-                                  "sessionId": self._session}))
-        deadline = time.monotonic() + self.timeout
-        while time.monotonic() < deadline:
-            event = json.loads(self._ws.recv(timeout=self.timeout))
-            if event.get("id") == self._next and "error" in event:
-                raise RuntimeError(f"cannot open {url}: {event['error']}")
-            if event.get("method") == "Page.loadEventFired":
-                return
-        raise RuntimeError(f"{url} did not load within {self.timeout:.0f} s")
-
-    def close(self) -> None:
-        try:
-            self._ws.close()
-        finally:
-            self._proc.terminate()
-            try:
-                self._proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-            shutil.rmtree(self._profile, ignore_errors=True)
-
-    def __enter__(self) -> DevTools:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
 def check_emails(emails: dict[str, str], out_dir: Path, width: int = 600,
                  modes: tuple[str, ...] = MODES) -> list[EmailCheck]:
     """Check every email (name → HTML) in every mode; the HTML and screenshots go to ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     checks = []
     # Chromium darkens pages by itself only when started so (a launch setting).
-    browsers = [([], [m for m in modes if m != "auto-dark"]),
-                (["--blink-settings=forceDarkModeEnabled=true"], [m for m in modes if m == "auto-dark"])]
+    browsers = [(EXTRA_FLAGS, [m for m in modes if m != "auto-dark"]),
+                ([*EXTRA_FLAGS, "--blink-settings=forceDarkModeEnabled=true"], [m for m in modes if m == "auto-dark"])]
     for flags, browser_modes in browsers:
         if not browser_modes:
             continue
-        with DevTools(flags) as browser:
+        with Browser(extra_flags=flags) as browser:
             for name, html in emails.items():
                 for mode in browser_modes:
                     checks.append(_check_one(browser, name, html, mode, out_dir, width))
     return sorted(checks, key=lambda c: (list(emails).index(c.name), MODES.index(c.mode)))
 
 
-def _check_one(browser: DevTools, name: str, html: str, mode: str, out_dir: Path, width: int) -> EmailCheck:
+def _check_one(browser: Browser, name: str, html: str, mode: str, out_dir: Path, width: int) -> EmailCheck:
     page = out_dir / (f"{name}-auto-dark.html" if mode == "auto-dark" else f"{name}.html")
     page.write_text(_without_dark_support(html) if mode == "auto-dark" else html, encoding="utf-8")
-    browser.call("Emulation.setDeviceMetricsOverride", {"width": width, "height": 900, "deviceScaleFactor": 1,
-                                                        "mobile": False}, session=True)
-    browser.call("Emulation.setEmulatedMedia", {"features": [
-        {"name": "prefers-color-scheme", "value": "light" if mode == "light" else "dark"}]}, session=True)
-    browser.open(page.resolve().as_uri())
-    measured = browser.call("Runtime.evaluate", {"expression": _MEASURE, "returnByValue": True},
-                            session=True)["result"]["value"]
+    browser.send("Emulation.setDeviceMetricsOverride", width=width, height=900, deviceScaleFactor=1, mobile=False)
+    browser.send("Emulation.setEmulatedMedia", features=[
+        {"name": "prefers-color-scheme", "value": "light" if mode == "light" else "dark"}])
+    browser.goto(page.resolve().as_uri())
+    measured = browser.evaluate(_MEASURE)
     shot = out_dir / f"{name}-{mode}.png"
-    png = browser.call("Page.captureScreenshot", {
-        "format": "png", "optimizeForSpeed": True, "captureBeyondViewport": True,
-        "clip": {"x": 0, "y": 0, "width": width, "height": measured["height"], "scale": 1}}, session=True)
+    png = browser.send("Page.captureScreenshot", format="png", optimizeForSpeed=True, captureBeyondViewport=True,
+                       clip={"x": 0, "y": 0, "width": width, "height": measured["height"], "scale": 1})
     shot.write_bytes(base64.b64decode(png["data"]))
     if mode == "auto-dark":  # the page's styles do not show the browser's own darkening
         measured.update(min_contrast=None, low_contrast=[])

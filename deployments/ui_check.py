@@ -58,8 +58,9 @@ def chromium() -> str | None:
 class Browser:
     """One headless Chromium page, driven over the DevTools protocol (a websocket)."""
 
-    def __init__(self, timeout: float = 60) -> None:
+    def __init__(self, timeout: float = 60, extra_flags: list[str] | None = None) -> None:
         self.timeout = timeout
+        self.extra_flags = extra_flags or []  # e.g. the email check's forced dark mode
         self._ids = itertools.count(1)
 
     def __enter__(self) -> Browser:
@@ -70,7 +71,8 @@ class Browser:
             raise RuntimeError("Chromium is not installed: apt-get install chromium")
         self._profile = tempfile.TemporaryDirectory(prefix="cs-ui-check-")
         profile = Path(self._profile.name)
-        self._proc = subprocess.Popen([binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
+        self._proc = subprocess.Popen([binary, *CHROMIUM_FLAGS, *self.extra_flags, f"--user-data-dir={profile}",
+                                       "about:blank"],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         port_file = profile / "DevToolsActivePort"  # Chromium writes its debugging port there
         deadline = time.monotonic() + self.timeout
