@@ -228,8 +228,14 @@ def _rejections(rejected: list) -> Section:  # noqa: ANN001 - AssetResult
 
 
 # -- A2→A3 ---------------------------------------------------------------------------------
-def files_uploaded_notification(results: list[ImportResult], flow_run: str | None = None) -> Notification:
-    """a2_to_a3_file_uploaded: what came back into the DAM, and what stays in Box and why."""
+def files_uploaded_notification(results: list[ImportResult], flow_run: str | None = None,
+                                whole_folder: bool = True) -> Notification:
+    """a2_to_a3_file_uploaded: what came back into the DAM, and what stays in Box and why.
+
+    ``whole_folder``: the run listed the whole agency folder (the poll), so the files left in
+    Box are a situation told once while unchanged; a webhook run sees only the files announced
+    to it, and its email (an import) is sent without touching that memory.
+    """
     imported = [r for r in results if r.outcome == ImportOutcome.IMPORTED]
     left = [r for r in results if r.outcome.left_in_box and r.outcome != ImportOutcome.DRY_RUN]
     tone: Tone = "green" if not left else "orange"
@@ -247,7 +253,7 @@ def files_uploaded_notification(results: list[ImportResult], flow_run: str | Non
                   Section(title="Left in Box", columns=["Box file", "Why"],
                           rows=[[r.box_path, r.reason] for r in left])],
         next_steps=steps, workflow="a2-to-a3", flow_run=flow_run,
-        situation=files_left_situation(results, "a2_to_a3_file_uploaded"))
+        situation=files_left_situation(results, "a2_to_a3_file_uploaded") if whole_folder else None)
 
 
 def a2_to_a3_complete_notification(campaign_number: str, campaign_name: str,

@@ -110,10 +110,13 @@ def a2_to_a3(
     moved = [] if dry_run else _move_finished_campaigns(results, dam, db, force_status_update)
     _publish(results, dry_run, moved)
     run_id = str(flow_run.id) if flow_run.id else None
-    emails = [files_uploaded_notification(results, run_id)] if any(
-        r.outcome in (ImportOutcome.IMPORTED, ImportOutcome.CAMPAIGN_NOT_OPEN) for r in results) else []
+    # Files left in Box are told by the poll, which sees the whole folder (once, while unchanged).
+    whole_folder = box_file_ids is None
+    emails = [files_uploaded_notification(results, run_id, whole_folder)] if any(
+        r.outcome == ImportOutcome.IMPORTED or (whole_folder and r.outcome == ImportOutcome.CAMPAIGN_NOT_OPEN)
+        for r in results) else []
     emails += [a2_to_a3_complete_notification(number, name, run_id) for number, name in moved]
-    if send_emails(mail, emails, tracking):  # files still waiting in Box: told once
+    if send_emails(mail, emails, tracking):
         logger.error("some emails could not be sent")
     counts = {o.value: sum(1 for r in results if r.outcome == o) for o in ImportOutcome}
     message = (f"{WORKFLOW}: {len(results)} file(s) in Box; " + ", ".join(f"{n} {k}" for k, n in counts.items() if n)
