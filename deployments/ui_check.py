@@ -20,7 +20,9 @@ import argparse
 import base64
 import itertools
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -55,6 +57,13 @@ def chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
 class Browser:
     """One headless Chromium page, driven over the DevTools protocol (a websocket)."""
 
@@ -69,11 +78,13 @@ class Browser:
         binary = chromium()
         if binary is None:
             raise RuntimeError("Chromium is not installed: apt-get install chromium")
-        self._profile = tempfile.TemporaryDirectory(prefix="cs-ui-check-")
+        # Chromium's helper processes can outlive the main one for a moment and still write to
+        # the profile: the whole process group is stopped, and a late write never fails the check.
+        self._profile = tempfile.TemporaryDirectory(prefix="cs-ui-check-", ignore_cleanup_errors=True)
         profile = Path(self._profile.name)
         self._proc = subprocess.Popen([binary, *CHROMIUM_FLAGS, *self.extra_flags, f"--user-data-dir={profile}",
                                        "about:blank"],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         port_file = profile / "DevToolsActivePort"  # Chromium writes its debugging port there
         deadline = time.monotonic() + self.timeout
         while not (port_file.exists() and port_file.read_text().strip()):
@@ -89,12 +100,13 @@ class Browser:
     def __exit__(self, *exc: object) -> None:
         if getattr(self, "_ws", None) is not None:
             self._ws.close()
-        self._proc.terminate()
+        _signal_group(self._proc, signal.SIGTERM)
         try:
             self._proc.wait(10)
         except subprocess.TimeoutExpired:
-            self._proc.kill()
+            _signal_group(self._proc, signal.SIGKILL)
             self._proc.wait(10)
+        _signal_group(self._proc, signal.SIGKILL)  # helpers still alive after the main process
         self._profile.cleanup()
 
     def send(self, method: str, **params: Any) -> dict[str, Any]:
