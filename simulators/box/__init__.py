@@ -20,6 +20,9 @@ Choices where Box's exact behaviour is not public (documented here and in the mo
   other name rules → 400 ``item_name_invalid``;
 * 409 ``conflicts``: a list for folder creation, a single object for file upload, preflight
   and upload sessions (the form most clients see from real Box);
+* Box's per-user rate limits (1000 calls and 240 uploads a minute, 429 ``rate_limit_exceeded``
+  with ``Retry-After``) as strict token buckets, **off** unless ``rate_limits`` enables them
+  (``limits.py``; ``POST /_sim/box/rate-limits`` changes them at run time);
 * tokens are opaque random strings; files are stored by ID under ``storage_dir/files``; the
   metadata is kept in memory and mirrored to ``storage_dir/state.json`` so a restarted
   simulator (the demo) keeps its content.
@@ -32,6 +35,7 @@ from typing import Any, BinaryIO
 
 from simulators.box.app import build_app
 from simulators.box.jwt_auth import JWT_AUDIENCE, TokenStore
+from simulators.box.limits import BoxRateLimits, RateLimiter
 from simulators.box.sessions import SessionStore
 from simulators.box.state import ROOT_ID, BoxError, BoxState
 from simulators.box.views import box_error_body
@@ -55,7 +59,7 @@ class BoxSimulator:
                  public_keys: dict[str, str] | None = None, enterprise_id: str = "12345",
                  part_size: int = 8 * MiB, chunked_min_size: int = 20 * MiB, direct_upload_max: int = 50 * MiB,
                  token_ttl: float = 3600.0, persist: bool = True,
-                 webhook_settings: WebhookSettings | None = None) -> None:
+                 webhook_settings: WebhookSettings | None = None, rate_limits: BoxRateLimits | None = None) -> None:
         if part_size <= 0:
             raise ValueError("part_size must be positive")
         self.state = BoxState(Path(storage_dir), persist=persist)
@@ -66,6 +70,7 @@ class BoxSimulator:
         # the Retry-After the simulator asks for meanwhile; 0 = assembled at once.
         self.commit_processing_s, self.commit_retry_after_s = 0.0, 1.0
         self.webhooks = WebhookRegistry(self.state, webhook_settings)
+        self.limits = RateLimiter(rate_limits or BoxRateLimits())
         self.injector = FaultInjector()
         self.app = SimulatorMiddleware(build_app(self), self.injector, box_error_body)
 
@@ -87,6 +92,14 @@ class BoxSimulator:
         self.tokens.add_public_key(kid, pem)
 
     # -- tokens ---------------------------------------------------------------------------
+    def set_rate_limits(self, limits: BoxRateLimits) -> None:
+        """Switch Box's per-user rate limits on or off, or change them (buckets start full)."""
+        self.limits.configure(limits)
+
+    def rate_limit_stats(self) -> dict[str, Any]:
+        """The limits, and the calls and uploads admitted and refused (429) per user."""
+        return self.limits.stats()
+
     def expire_tokens(self) -> None:
         """Invalidate every issued access token: the next API call gets 401 (the SDK refreshes)."""
         self.tokens.expire_all()
@@ -141,4 +154,4 @@ class BoxSimulator:
         self.state.flush()
 
 
-__all__ = ["BoxError", "BoxSimulator", "JWT_AUDIENCE", "ROOT_ID", "WebhookSettings", "box_error_body"]
+__all__ = ["BoxError", "BoxRateLimits", "BoxSimulator", "JWT_AUDIENCE", "ROOT_ID", "WebhookSettings", "box_error_body"]

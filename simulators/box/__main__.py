@@ -1,6 +1,8 @@
 """``python -m simulators.box --port N --storage DIR --public-key KID=path.pem [...]``.
 
-Prints ``Box simulator at <base URL>`` and serves until killed. The client ID and secret come
+Prints ``Box simulator at <base URL>`` and serves until killed. ``--rate-limits`` enforces
+Box's per-user limits (``--calls-per-minute``, ``--uploads-per-minute``, ``--calls-burst``,
+``--uploads-burst``). The client ID and secret come
 from ``--client-id``/``--client-secret`` or, better (argv is visible to other users),
 BOX_SIM_CLIENT_ID / BOX_SIM_CLIENT_SECRET. More public keys can be added at run time with
 ``POST /_sim/box/keys``. Webhook signature keys come from BOX_SIM_WEBHOOK_PRIMARY_KEY and
@@ -14,6 +16,13 @@ import os
 from pathlib import Path
 
 from simulators.box import BoxSimulator, MiB, WebhookSettings
+from simulators.box.limits import (
+    BOX_CALLS_PER_MINUTE,
+    BOX_UPLOADS_PER_MINUTE,
+    DEFAULT_CALLS_BURST,
+    DEFAULT_UPLOADS_BURST,
+    BoxRateLimits,
+)
 from simulators.common import TLSConfig, serve_forever
 
 
@@ -40,6 +49,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="Accept webhook addresses on another port than 443 (the tests' and demo's relaxation).")
     parser.add_argument("--webhook-retry-base-s", type=float, default=300.0,
                         help="Delay before the first retry of a failed webhook delivery (Box: about 300 s).")
+    limits = parser.add_argument_group("rate limits", "Box's per-user limits (off unless --rate-limits); "
+                                       "see simulators/box/limits.py")
+    limits.add_argument("--rate-limits", action="store_true", help="Enforce the limits below (429 + Retry-After).")
+    limits.add_argument("--calls-per-minute", type=float, default=BOX_CALLS_PER_MINUTE,
+                        help=f"API calls per minute per user (Box: {BOX_CALLS_PER_MINUTE:g}).")
+    limits.add_argument("--uploads-per-minute", type=float, default=BOX_UPLOADS_PER_MINUTE,
+                        help=f"Upload requests per minute per user, inside the calls (Box: {BOX_UPLOADS_PER_MINUTE:g}).")
+    limits.add_argument("--calls-burst", type=int, default=DEFAULT_CALLS_BURST,
+                        help=f"Calls a rested user may make at once (default {DEFAULT_CALLS_BURST}).")
+    limits.add_argument("--uploads-burst", type=int, default=DEFAULT_UPLOADS_BURST,
+                        help=f"Uploads a rested user may make at once (default {DEFAULT_UPLOADS_BURST}).")
     parser.add_argument("--tls-cert", type=Path)
     parser.add_argument("--tls-key", type=Path)
     args = parser.parse_args(argv)
@@ -65,7 +85,10 @@ def main(argv: list[str] | None = None) -> None:
                            secondary_key=os.environ.get("BOX_SIM_WEBHOOK_SECONDARY_KEY") or None,
                            allow_any_port=args.webhook_any_port,
                            ca_file=str(args.webhook_ca) if args.webhook_ca else None,
-                           retry_base_s=args.webhook_retry_base_s))
+                           retry_base_s=args.webhook_retry_base_s),
+                       rate_limits=BoxRateLimits(enabled=args.rate_limits, calls_per_minute=args.calls_per_minute,
+                                                 uploads_per_minute=args.uploads_per_minute,
+                                                 calls_burst=args.calls_burst, uploads_burst=args.uploads_burst))
     tls = TLSConfig(args.tls_cert, args.tls_key) if args.tls_cert and args.tls_key else None
     serve_forever(sim.app, args.port, tls, "Box simulator at")
 

@@ -15,6 +15,10 @@
                                    "generate key") or the delivery timing; omitted fields are kept
     GET  /_sim/box/webhook-deliveries every delivery attempt (payload_id, delivery_id, file_id,
                                    attempt, status or error), plus how many wait for a retry
+    GET  /_sim/box/rate-limits     the per-user rate limits and what each user was admitted/refused
+    POST /_sim/box/rate-limits     {"enabled": true, "calls_per_minute": 1000, "uploads_per_minute": 240,
+                                   "calls_burst": 50, "uploads_burst": 12, "reset_counts": false}: change
+                                   them (omitted fields keep their value; buckets start full)
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from simulators.box.limits import BoxRateLimits
 from simulators.box.state import ROOT_ID, BoxError
 from simulators.box.uploads import read_json
 
@@ -76,7 +81,8 @@ def admin_routes(sim: BoxSimulator) -> list[tuple[str, Handler, list[str]]]:
     async def stats(request: Request) -> Response:
         return JSONResponse({"token_requests": tokens.requests, "tokens_issued": tokens.issued,
                              "open_upload_sessions": len(sim.sessions.sessions),
-                             "files": len(state.snapshot("file")), "folders": len(state.snapshot("folder"))})
+                             "files": len(state.snapshot("file")), "folders": len(state.snapshot("folder")),
+                             "rate_limits": sim.rate_limit_stats()})
 
     async def upload_processing(request: Request) -> Response:
         body = await read_json(request)
@@ -107,6 +113,21 @@ def admin_routes(sim: BoxSimulator) -> list[tuple[str, Handler, list[str]]]:
 
     async def webhook_deliveries(request: Request) -> Response:
         return JSONResponse({"deliveries": sim.webhook_deliveries(), "pending": sim.webhooks.pending()})
+
+    async def rate_limits(request: Request) -> Response:
+        if request.method == "POST":
+            body = await read_json(request)
+            current = sim.limits.config.__dict__
+            unknown = set(body) - set(current) - {"reset_counts"}
+            if unknown:
+                raise BoxError(400, "bad_request", f"unknown rate-limit field(s): {', '.join(sorted(unknown))}")
+            try:
+                sim.set_rate_limits(BoxRateLimits(**{k: body.get(k, v) for k, v in current.items()}))
+            except (TypeError, ValueError) as exc:
+                raise BoxError(400, "bad_request", str(exc)) from exc
+            if body.get("reset_counts"):
+                sim.limits.reset_counts()
+        return JSONResponse(sim.rate_limit_stats())
 
     async def seed(request: Request) -> Response:
         """Seed a file (an agency upload) from another process."""
@@ -143,4 +164,5 @@ def admin_routes(sim: BoxSimulator) -> list[tuple[str, Handler, list[str]]]:
         ("/_sim/box/upload-processing", upload_processing, ["POST"]),
         ("/_sim/box/webhook-settings", webhook_settings, ["POST"]),
         ("/_sim/box/webhook-deliveries", webhook_deliveries, ["GET"]),
+        ("/_sim/box/rate-limits", rate_limits, ["GET", "POST"]),
     ]

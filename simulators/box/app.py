@@ -24,6 +24,9 @@ Route map (``/api/2.0`` is the SDK's ``upload_url`` prefix; upload routes also a
     POST|GET /2.0/webhooks   GET|PUT|DELETE /2.0/webhooks/{id}   webhooks V2 (webhooks.py)
     /_sim/box/...                                           admin routes for tests and the demo (admin.py)
 
+Every ``/2.0`` and ``/api/2.0`` route counts against its user's rate limits when they are on
+(``limits.py``): a call, and for the upload routes an upload as well.
+
 Every error is Box's JSON error object with ``Content-Type: application/json``.
 """
 
@@ -47,6 +50,7 @@ from starlette.routing import Route
 
 from simulators.box.admin import admin_routes
 from simulators.box.jwt_auth import GrantError
+from simulators.box.limits import RATE_LIMIT_MESSAGE, RequestKind
 from simulators.box.state import BoxError, Item, check_name, iso, sort_key
 from simulators.box.uploads import discard_body, read_json, receive_multipart, receive_raw
 from simulators.box.views import (
@@ -149,19 +153,29 @@ def build_app(sim: BoxSimulator) -> Starlette:  # noqa: C901 - one closure per r
     """The Starlette app (without the shared fault-injection middleware)."""
     state, sessions, tokens = sim.state, sim.sessions, sim.tokens
 
-    def api(handler: Handler) -> Handler:
-        """Bearer auth (401 otherwise) and Box error bodies."""
+    def api(handler: Handler, kind: RequestKind = "call") -> Handler:
+        """Bearer auth (401 otherwise), the user's rate limits (429, ``limits.py``) and Box error
+        bodies. ``kind`` is ``"upload"`` for Box's upload requests (they also count as calls)."""
         inner = plain(handler)
 
         async def wrapped(request: Request) -> Response:
             header = request.headers.get("authorization", "")
             scheme, _, token = header.partition(" ")
-            if scheme.lower() != "bearer" or not tokens.valid(token.strip()):
+            user = tokens.subject(token.strip()) if scheme.lower() == "bearer" else None
+            if user is None:
                 await discard_body(request)  # read what the client sends so it sees the 401, not a reset
                 return error_response(BoxError(401, "unauthorized", "Unauthorized: the access token is missing, "
                                                "unknown or expired", headers={"WWW-Authenticate": UNAUTHORIZED_HEADER}))
+            retry_after = sim.limits.admit(user, kind)
+            if retry_after is not None:
+                await discard_body(request)
+                return error_response(BoxError(429, "rate_limit_exceeded", RATE_LIMIT_MESSAGE,
+                                               headers={"retry-after": str(retry_after)}))
             return await inner(request)
         return wrapped
+
+    def upload_api(handler: Handler) -> Handler:
+        return api(handler, "upload")
 
     def plain(handler: Handler) -> Handler:
         async def wrapped(request: Request) -> Response:
@@ -464,18 +478,21 @@ def build_app(sim: BoxSimulator) -> Starlette:  # noqa: C901 - one closure per r
         Route("/dl/{id}", plain(download_target), methods=["GET"]),
     ]
     for prefix in ("/api/2.0", "/2.0"):
+        # Every request of Box's upload API (upload.box.com: direct uploads, new versions and
+        # each request of an upload session) counts as an upload request, the strict reading
+        # of "240 file upload requests per minute" (the rate-limits guide names no exception).
         routes += [
-            Route(f"{prefix}/files/content", api(upload), methods=["POST"]),
-            Route(f"{prefix}/files/upload_sessions", api(create_session), methods=["POST"]),
-            Route(f"{prefix}/files/upload_sessions/{{sid}}", api(get_session), methods=["GET"]),
-            Route(f"{prefix}/files/upload_sessions/{{sid}}", api(upload_part), methods=["PUT"]),
-            Route(f"{prefix}/files/upload_sessions/{{sid}}", api(abort), methods=["DELETE"]),
-            Route(f"{prefix}/files/upload_sessions/{{sid}}/parts", api(list_parts), methods=["GET"]),
-            Route(f"{prefix}/files/upload_sessions/{{sid}}/commit", api(commit), methods=["POST"]),
-            Route(f"{prefix}/files/upload_sessions/{{sid}}/log", api(log_event), methods=["POST"]),
-            Route(f"{prefix}/files/upload_sessions/{{sid}}/plan", api(plan), methods=["POST"]),
-            Route(f"{prefix}/files/{{id}}/content", api(upload_version), methods=["POST"]),
-            Route(f"{prefix}/files/{{id}}/upload_sessions", api(create_version_session), methods=["POST"]),
+            Route(f"{prefix}/files/content", upload_api(upload), methods=["POST"]),
+            Route(f"{prefix}/files/upload_sessions", upload_api(create_session), methods=["POST"]),
+            Route(f"{prefix}/files/upload_sessions/{{sid}}", upload_api(get_session), methods=["GET"]),
+            Route(f"{prefix}/files/upload_sessions/{{sid}}", upload_api(upload_part), methods=["PUT"]),
+            Route(f"{prefix}/files/upload_sessions/{{sid}}", upload_api(abort), methods=["DELETE"]),
+            Route(f"{prefix}/files/upload_sessions/{{sid}}/parts", upload_api(list_parts), methods=["GET"]),
+            Route(f"{prefix}/files/upload_sessions/{{sid}}/commit", upload_api(commit), methods=["POST"]),
+            Route(f"{prefix}/files/upload_sessions/{{sid}}/log", upload_api(log_event), methods=["POST"]),
+            Route(f"{prefix}/files/upload_sessions/{{sid}}/plan", upload_api(plan), methods=["POST"]),
+            Route(f"{prefix}/files/{{id}}/content", upload_api(upload_version), methods=["POST"]),
+            Route(f"{prefix}/files/{{id}}/upload_sessions", upload_api(create_version_session), methods=["POST"]),
         ]
     routes += [Route(path, plain(handler), methods=methods) for path, handler, methods in admin_routes(sim)]
 

@@ -48,6 +48,8 @@ class TokenStore:
     token_ttl: float = 3600.0
     public_keys: dict[str, str] = field(default_factory=dict)
     tokens: dict[str, float] = field(default_factory=dict)
+    # Who each token acts as (``enterprise:<id>`` or ``user:<id>``): Box's rate limits are per user.
+    subjects: dict[str, str] = field(default_factory=dict)
     seen_jti: dict[str, float] = field(default_factory=dict)
     requests: int = 0
     issued: int = 0
@@ -58,12 +60,14 @@ class TokenStore:
         with self.lock:
             self.public_keys[kid] = pem
 
-    def issue(self) -> dict[str, Any]:
+    def issue(self, subject: str | None = None) -> dict[str, Any]:
         token = secrets.token_urlsafe(24)
         now = time.time()
         with self.lock:
             self.tokens = {t: exp for t, exp in self.tokens.items() if exp > now}  # forget expired ones
+            self.subjects = {t: s for t, s in self.subjects.items() if t in self.tokens}
             self.tokens[token] = now + self.token_ttl
+            self.subjects[token] = subject or f"enterprise:{self.enterprise_id}"
             self.issued += 1
         return {"access_token": token, "expires_in": int(self.token_ttl), "token_type": "bearer",
                 "restricted_to": [], "issued_token_type": "urn:ietf:params:oauth:token-type:access_token"}
@@ -71,6 +75,13 @@ class TokenStore:
     def valid(self, token: str) -> bool:
         with self.lock:
             return self.tokens.get(token, 0.0) > time.time()
+
+    def subject(self, token: str) -> str | None:
+        """The user a valid token acts as (``enterprise:<id>`` or ``user:<id>``); ``None`` otherwise."""
+        with self.lock:
+            if self.tokens.get(token, 0.0) <= time.time():
+                return None
+            return self.subjects.get(token)
 
     def expire_all(self) -> None:
         """Every issued token becomes invalid (clients get 401 and must fetch a new one)."""
@@ -89,10 +100,12 @@ class TokenStore:
                 form.get("client_secret", ""), self.client_secret):
             raise GrantError("invalid_client", "The client credentials are invalid")
         if grant_type == JWT_GRANT:
-            self._verify_assertion(form.get("assertion", ""))
+            subject = self._verify_assertion(form.get("assertion", ""))
         else:
-            self._check_subject(form.get("box_subject_type") or "enterprise", form.get("box_subject_id", ""))
-        return self.issue()
+            sub_type, sub = form.get("box_subject_type") or "enterprise", form.get("box_subject_id", "")
+            self._check_subject(sub_type, sub)
+            subject = f"{sub_type}:{sub}"
+        return self.issue(subject)
 
     def _check_subject(self, sub_type: str, sub: str) -> None:
         if sub_type == "enterprise":
@@ -101,7 +114,8 @@ class TokenStore:
         elif sub_type != "user" or not str(sub):
             raise GrantError("invalid_grant", "Please check the 'box_sub_type' claim (enterprise or user)")
 
-    def _verify_assertion(self, assertion: str) -> None:
+    def _verify_assertion(self, assertion: str) -> str:
+        """Check the JWT assertion; the subject it asks a token for (``<box_sub_type>:<sub>``)."""
         if not assertion:
             raise GrantError("invalid_request", "The 'assertion' parameter is required for the JWT grant")
         try:
@@ -138,3 +152,4 @@ class TokenStore:
                 raise GrantError("invalid_grant", "Please check the 'jti' claim. A unique 'jti' value is required")
             self.seen_jti[jti] = float(claims["exp"])
         self._check_subject(str(claims.get("box_sub_type") or ""), str(claims["sub"]))
+        return f"{claims.get('box_sub_type')}:{claims['sub']}"
