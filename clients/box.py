@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -45,6 +47,7 @@ from box_sdk_gen.networking.fetch_options import ResponseFormat
 from box_sdk_gen.serialization.json import deserialize, serialize
 from pydantic import BaseModel
 
+from clients.budget import RequestBudget, RequestCounts, RequestKind
 from clients.errors import (
     AlreadyExists,
     AuthError,
@@ -65,6 +68,12 @@ DEFAULT_CHUNKED_THRESHOLD = 20 * 1024 * 1024
 DEFAULT_COMMIT_WAIT_S = 600.0
 # Connections kept open to each Box host: at least a run's concurrent transfers (64 at most).
 MAX_CONNECTIONS = 64
+# Longest wait a Box Retry-After may impose on one retry (the SDK has no cap, box_api.md §3.2).
+MAX_RETRY_AFTER_S = 60.0
+# Requests of Box's upload API, under ``…/2.0``: direct uploads and new versions, and every
+# request of an upload session. Box limits these separately (240 a minute per user), inside
+# the 1000 calls (box_limits_and_webhooks.md §1).
+_UPLOAD_PATH = re.compile(r"^/files/(?:\d+/)?(?:upload_sessions(?:/.*)?|content)$")
 
 
 class BoxFile(BaseModel):
@@ -183,10 +192,12 @@ class BoxStore:
     """What the flows do in Box. Thread-safe: one instance serves every worker thread."""
 
     def __init__(self, client: BoxClient, *, chunked_threshold: int = DEFAULT_CHUNKED_THRESHOLD,
-                 commit_wait_s: float = DEFAULT_COMMIT_WAIT_S) -> None:
+                 commit_wait_s: float = DEFAULT_COMMIT_WAIT_S, counts: RequestCounts | None = None) -> None:
         self._client = client
         self.chunked_threshold = chunked_threshold
         self.commit_wait_s = commit_wait_s
+        # What went to Box through :meth:`from_jwt`'s HTTP session: requests, budget waits, 429s.
+        self.counts = counts or RequestCounts()
         strategy = client.network_session.retry_strategy
         self._commit_session = client.network_session.with_retry_strategy(_AcceptedIsAnAnswer(
             max_attempts=getattr(strategy, "max_attempts", 5),
@@ -214,8 +225,14 @@ class BoxStore:
         read_timeout_s: float = 60.0,
         chunked_threshold: int = DEFAULT_CHUNKED_THRESHOLD,
         commit_wait_s: float = DEFAULT_COMMIT_WAIT_S,
+        budget: RequestBudget | None = None,
     ) -> BoxStore:
-        """Build the SDK client for a JWT app (the production path; tests point the URLs at the simulator)."""
+        """Build the SDK client for a JWT app (the production path; tests point the URLs at the simulator).
+
+        ``budget`` is called before every request to Box's API (``"call"``) or upload API
+        (``"upload"``), the SDK's own retries included; token requests and the download
+        redirect target are not Box API calls and are not counted.
+        """
         config = JWTConfig(
             client_id=client_id,
             client_secret=client_secret,
@@ -227,9 +244,12 @@ class BoxStore:
         )
         # One HTTP connection per transfer thread: requests' default pool of 10 discards and
         # reopens connections when more threads share the client.
+        counts = RequestCounts()
         http = requests.Session()
-        http.mount("https://", requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=MAX_CONNECTIONS))
-        http.mount("http://", requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=MAX_CONNECTIONS))
+        adapter = _MeteredAdapter(api_base_url, upload_base_url, budget, counts, pool_connections=4,
+                                  pool_maxsize=MAX_CONNECTIONS)
+        http.mount("https://", adapter)
+        http.mount("http://", adapter)
         session = NetworkSession(
             network_client=BoxNetworkClient(requests_session=http),
             base_urls=BaseUrls(
@@ -237,13 +257,13 @@ class BoxStore:
                 upload_url=upload_base_url.rstrip("/"),
                 oauth_2_url=api_base_url.rstrip("/") + "/oauth2",
             ),
-            retry_strategy=BoxRetryStrategy(max_attempts=max_attempts, retry_base_interval=retry_base_interval),
+            retry_strategy=_CappedRetryAfter(max_attempts=max_attempts, retry_base_interval=retry_base_interval),
             timeout_config=TimeoutConfig(
                 connection_timeout_ms=int(connect_timeout_s * 1000), read_timeout_ms=int(read_timeout_s * 1000)
             ),
         )
         client = BoxClient(auth=BoxJWTAuth(config=config), network_session=session)
-        return cls(client, chunked_threshold=chunked_threshold, commit_wait_s=commit_wait_s)
+        return cls(client, chunked_threshold=chunked_threshold, commit_wait_s=commit_wait_s, counts=counts)
 
     # -- folders --------------------------------------------------------------------------
     def ensure_folder_path(self, root_folder_id: str, parts: list[str]) -> str:
@@ -613,16 +633,64 @@ def _read_exactly(reader: HashingReader, size: int) -> bytes:
     return b"".join(pieces)
 
 
-def _retry_after(headers: dict[str, str], default: float) -> float:
-    """Box's ``Retry-After`` in seconds (capped at a minute; an unreadable value counts as ``default``)."""
+def _retry_after(headers: Any, default: float) -> float:
+    """Box's ``Retry-After`` in seconds (capped at :data:`MAX_RETRY_AFTER_S`; an unreadable
+    value, e.g. an HTTP date, counts as ``default``)."""
     value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
     try:
-        return min(max(float(value), 0.0), 60.0) if value is not None else default
+        return min(max(float(value), 0.0), MAX_RETRY_AFTER_S) if value is not None else default
     except ValueError:
         return default
 
 
-class _AcceptedIsAnAnswer(BoxRetryStrategy):
+def box_request_kind(method: str, url: str, api_base_url: str, upload_base_url: str) -> RequestKind | None:
+    """What a request to ``url`` is for Box's rate limits: ``"upload"`` (a direct upload, a new
+    version, or any request of an upload session), ``"call"`` (any other ``…/2.0/`` endpoint,
+    preflight and downloads included) or ``None`` (a token request, a download's redirect target)."""
+    path = url.split("?", 1)[0]
+    for base in (upload_base_url.rstrip("/"), api_base_url.rstrip("/")):
+        if path.startswith(base + "/2.0/"):
+            rest = path[len(base) + len("/2.0"):]
+            if _UPLOAD_PATH.match(rest) and (method.upper() == "POST" or "/upload_sessions" in rest):
+                return "upload"
+            return "call"
+    return None
+
+
+class _MeteredAdapter(requests.adapters.HTTPAdapter):
+    """requests' adapter, plus: each Box API request takes its share of the budget first, and is
+    counted (with the 429s Box answers). Every HTTP request the SDK sends passes here, retries
+    and upload-session parts included, so the budget sees what Box's limits see."""
+
+    def __init__(self, api_base_url: str, upload_base_url: str, budget: RequestBudget | None,
+                 counts: RequestCounts, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._bases = (api_base_url, upload_base_url)
+        self._budget = budget
+        self._counts = counts
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        kind = box_request_kind(request.method or "GET", request.url or "", *self._bases)
+        if kind is not None:
+            self._counts.take(self._budget, kind)
+        response = super().send(request, *args, **kwargs)
+        if kind is not None and response.status_code == 429:
+            self._counts.throttled()
+        return response
+
+
+class _CappedRetryAfter(BoxRetryStrategy):
+    """The SDK's retries (429, 5xx, 202 with Retry-After, 401 after a refresh), with Box's
+    ``Retry-After`` capped and an unreadable one (the SDK would crash on an HTTP date) replaced
+    by the SDK's own exponential back-off."""
+
+    def retry_after(self, fetch_options: Any, fetch_response: Any, attempt_number: int) -> float:
+        backoff = (2 ** attempt_number) * self.retry_base_interval * random.uniform(
+            1 - self.retry_randomization_factor, 1 + self.retry_randomization_factor)
+        return _retry_after(fetch_response.headers, default=backoff)
+
+
+class _AcceptedIsAnAnswer(_CappedRetryAfter):
     """The SDK's retries, except that a 202 is returned to us (the commit loop reads it)."""
 
     def should_retry(self, fetch_options: Any, fetch_response: Any, attempt_number: int) -> bool:

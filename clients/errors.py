@@ -24,6 +24,11 @@ class TransientError(ClientError):
         self.retry_after = retry_after
 
 
+class BudgetUnavailable(TransientError):
+    """No slot of a shared request budget came in time: the budget is used up by other runs, or
+    the service that keeps it (the Prefect API) is slow or down. Nothing was sent; retry later."""
+
+
 class AuthError(ClientError):
     """Credentials were refused (bad secret, expired certificate, wrong client certificate)."""
 

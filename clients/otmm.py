@@ -22,8 +22,10 @@ from urllib.parse import quote
 
 import httpx
 
+from clients.budget import RequestBudget, RequestCounts
 from clients.errors import (
     AuthError,
+    BudgetUnavailable,
     ClientError,
     Conflict,
     InvalidData,
@@ -87,11 +89,14 @@ class OtmmClient:
         job_timeout: seconds to wait for an import job to report its asset (:meth:`create_asset`).
         request_attempts: tries per call without a file body on 429/5xx/timeouts/dropped
             connections (Retry-After honoured); 1 leaves every retry to the caller.
+        budget: called with ``"call"`` before every request to the DAM API (see
+            ``clients/budget.py``); ``None`` sends at once. OTMM publishes no limits: this is
+            for sites that want to share a self-imposed one between runs and workers.
     """
 
     def __init__(self, base_url: str, auth: OtmmAuth, *, timeout: httpx.Timeout | float = 60.0,
                  fields: DamFields | None = None, page_size: int = 100, job_timeout: float = 60.0,
-                 request_attempts: int = 1) -> None:
+                 request_attempts: int = 1, budget: RequestBudget | None = None) -> None:
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
         self.base_url = base_url.rstrip("/")
@@ -100,6 +105,8 @@ class OtmmClient:
         self.page_size = page_size
         self.job_timeout = job_timeout
         self.request_attempts = max(1, request_attempts)
+        self.budget = budget
+        self.counts = RequestCounts()
         self._answered = False  # the DAM has answered at least once (mTLS: the certificate is proven)
         self._http = httpx.Client(
             base_url=self.base_url + API_PATH,
@@ -411,6 +418,8 @@ class OtmmClient:
         for attempt in range(1, attempts + 1):
             try:
                 return self._send_once(method, path, **kwargs)
+            except BudgetUnavailable:
+                raise  # the budget already waited as long as it may
             except TransientError as exc:
                 if attempt == attempts:
                     raise
@@ -432,6 +441,7 @@ class OtmmClient:
             auth_headers = self.auth.auth_headers(self._http)
             request = self._http.build_request(method, path, params=params, data=data, json=json, files=files,
                                                headers={**(headers or {}), **auth_headers})
+            self.counts.take(self.budget, "call")
             try:
                 response = self._http.send(request, stream=stream)
             except httpx.TimeoutException as exc:
@@ -443,6 +453,8 @@ class OtmmClient:
                 raise TransientError(f"the DAM connection failed ({what}): {type(exc).__name__}: {exc}",
                                      system=SYSTEM) from exc
             self._answered = True
+            if response.status_code == 429:
+                self.counts.throttled()
             if response.status_code == 401 and attempt == 1 and self.auth.unauthorized(auth_headers):
                 response.close()
                 if rewind is not None:
