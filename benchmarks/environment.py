@@ -53,6 +53,10 @@ class BenchEnvironment:
     env: dict[str, str] = field(default_factory=dict)
     pg_dir: Path | None = None
     pki: Any = None  # simulators.certs.Pki: the CA the Box simulator trusts for webhook receivers
+    # The Box block's shared request budget: off for the throughput bench (it measures the engine
+    # against a Box without limits); the limits bench (benchmarks/limits.py) switches it on.
+    box_budget: bool = False
+    box_sim_args: list[str] = field(default_factory=list)  # e.g. ["--rate-limits"]
 
     # -- lifecycle ------------------------------------------------------------------------
     def __enter__(self) -> BenchEnvironment:
@@ -88,7 +92,7 @@ class BenchEnvironment:
         self._spawn("box", [sys.executable, "-m", "simulators.box", "--port", "0", "--storage",
                             str(self.workdir / "box"), "--no-persist", "--public-key",
                             f"{keys.key_id}={public_key}", "--webhook-ca", str(pki.ca_cert), "--webhook-any-port",
-                            "--webhook-retry-base-s", "5"],
+                            "--webhook-retry-base-s", "5", *self.box_sim_args],
                     {"BOX_SIM_CLIENT_ID": "bench-box-client", "BOX_SIM_CLIENT_SECRET": box_secret,
                      "BOX_SIM_WEBHOOK_PRIMARY_KEY": hook_keys[0], "BOX_SIM_WEBHOOK_SECONDARY_KEY": hook_keys[1]})
         cx_key = secrets.token_urlsafe(16)
@@ -217,7 +221,8 @@ class BenchEnvironment:
         BoxCredentials(client_id="bench-box-client", client_secret=box_secret, public_key_id=keys.key_id,
                        private_key=keys.private_key_pem, private_key_passphrase=keys.passphrase,
                        enterprise_id="12345", api_base_url=self.urls["box"],
-                       upload_base_url=self.urls["box"] + "/api").save("box", overwrite=True)
+                       upload_base_url=self.urls["box"] + "/api",
+                       request_budget=self.box_budget).save("box", overwrite=True)
         TrackingDatabaseBlock(dsn=dsn).save("tracking-db", overwrite=True)
         CreativeXCredentials(url=self.urls["creativex"], api_key=cx_key).save("creativex", overwrite=True)
         MailServer(host="127.0.0.1", port=int(self.urls["smtp"].rsplit(":", 1)[1]), username="bench-mail",

@@ -8,6 +8,7 @@ from typing import Literal
 from prefect.blocks.core import Block
 from pydantic import Field, SecretStr, model_validator
 
+from blocks._budget import RateLimitSpec, SharedBudget
 from blocks._cache import ca_bundle_file, cached_client
 from clients.otmm import (
     MutualTLS,
@@ -84,6 +85,22 @@ class DamCredentials(Block):
     request_attempts: int = Field(
         default=3, description="Tries per DAM call on 429/5xx/timeouts (Retry-After honoured); uploads excepted."
     )
+    # OTMM publishes no rate limits: off by default; a site whose DAM needs protecting sets one
+    # budget that every run and worker shares (blocks/_budget.py).
+    request_budget: bool = Field(
+        default=False, description="Take every DAM request from a shared budget (a Prefect concurrency limit).")
+    budget_limit_name: str = Field(default="dam-api-calls", description="Prefect concurrency limit of the DAM budget.")
+    budget_calls_per_minute: float = Field(default=600.0, gt=0, description="DAM calls per minute, all runs together.")
+    budget_burst: int = Field(default=10, ge=1, description="DAM calls that may go at once after a quiet spell.")
+    budget_wait_s: float = Field(default=120.0, gt=0,
+                                 description="Longest wait for a slot; then the call fails as retryable.")
+
+    def request_budget_hook(self) -> SharedBudget | None:
+        """The shared budget the client takes every request from (``None`` when switched off)."""
+        if not self.request_budget:
+            return None
+        spec = RateLimitSpec(self.budget_limit_name, self.budget_calls_per_minute, self.budget_burst)
+        return SharedBudget({"call": [spec]}, self.budget_wait_s, system="the DAM")
 
     @model_validator(mode="after")
     def _credentials_for_method(self) -> DamCredentials:
@@ -109,7 +126,8 @@ class DamCredentials(Block):
 
     def _build_client(self) -> OtmmClient:
         return OtmmClient(self.base_url, self._auth(), timeout=self.timeout_s, fields=load_dam_fields(),
-                          page_size=self.page_size, request_attempts=self.request_attempts)
+                          page_size=self.page_size, request_attempts=self.request_attempts,
+                          budget=self.request_budget_hook())
 
     def _auth(self) -> OtmmAuth:
         """The sign-in of ``auth_method`` (the validator has checked its fields are there)."""

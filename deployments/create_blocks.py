@@ -6,14 +6,16 @@ Needs ``PREFECT_API_URL`` and, for a server with API authentication, ``PREFECT_A
 (checked first: a missing or wrong one is said in one line, nothing is saved).
 Idempotent: blocks are saved with ``overwrite=True``, and every block type is registered so it
 appears in the UI's catalogue even before a document exists. A system whose variables are not
-set is skipped (and said so). Values are never printed.
+set is skipped (and said so). Values are never printed. Then the shared request budgets of the
+Box (and DAM) blocks are created or updated as Prefect concurrency limits (``deployments.limits``).
 
 Variables (``CS_`` prefix):
     DAM:        CS_DAM_BASE_URL, CS_DAM_AUTH_METHOD (oauth2|session|otds_password|otmm_password|mtls),
                 CS_DAM_OTDS_URL, CS_DAM_CLIENT_ID, CS_DAM_CLIENT_SECRET, CS_DAM_USERNAME, CS_DAM_PASSWORD,
                 CS_DAM_PFX_FILE, CS_DAM_PFX_PASSWORD, CS_DAM_CA_FILE
     Box:        CS_BOX_CONFIG_FILE (the app's JSON config from the Box Developer Console),
-                CS_BOX_API_BASE_URL, CS_BOX_UPLOAD_BASE_URL
+                CS_BOX_API_BASE_URL, CS_BOX_UPLOAD_BASE_URL; the request budget: CS_BOX_REQUEST_BUDGET
+                (true|false, default true), CS_BOX_CALLS_PER_MINUTE (950), CS_BOX_UPLOADS_PER_MINUTE (228)
     Tracking:   CS_TRACKING_DSN (empty: embedded PostgreSQL under CS_TRACKING_DATA_DIR)
     CreativeX:  CS_CREATIVEX_URL, CS_CREATIVEX_API_KEY
     Email:      CS_SMTP_HOST, CS_SMTP_PORT, CS_SMTP_USERNAME, CS_SMTP_PASSWORD, CS_SMTP_FROM,
@@ -43,6 +45,7 @@ from blocks.mail_server import MailServer
 from blocks.status_webhook import StatusWebhook
 from blocks.tracking_database import TrackingDatabaseBlock
 from deployments.api_access import api_errors_as_messages, check_api_access
+from deployments.limits import ensure_request_budgets
 
 BLOCK_TYPES = [DamCredentials, BoxCredentials, TrackingDatabaseBlock, CreativeXCredentials, MailServer, StatusWebhook,
                BoxWebhookKeys]
@@ -50,6 +53,24 @@ BLOCK_TYPES = [DamCredentials, BoxCredentials, TrackingDatabaseBlock, CreativeXC
 
 def _list(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def _box_budget(env: Mapping[str, str]) -> dict[str, object]:
+    """The Box block's request-budget fields that the variables set (the block's defaults otherwise)."""
+    fields: dict[str, object] = {}
+    if env.get("CS_BOX_REQUEST_BUDGET"):
+        value = env["CS_BOX_REQUEST_BUDGET"].strip().lower()
+        if value not in ("true", "false"):
+            raise ValueError(f"CS_BOX_REQUEST_BUDGET must be true or false, not {env['CS_BOX_REQUEST_BUDGET']!r}")
+        fields["request_budget"] = value == "true"
+    for variable, field in (("CS_BOX_CALLS_PER_MINUTE", "calls_per_minute"),
+                            ("CS_BOX_UPLOADS_PER_MINUTE", "uploads_per_minute")):
+        if env.get(variable):
+            try:
+                fields[field] = float(env[variable])
+            except ValueError as exc:
+                raise ValueError(f"{variable} must be a number of requests per minute, not {env[variable]!r}") from exc
+    return fields
 
 
 def create_blocks(env: Mapping[str, str]) -> dict[str, str]:
@@ -80,7 +101,7 @@ def create_blocks(env: Mapping[str, str]) -> dict[str, str]:
                        user_id=config.get("userID"),
                        api_base_url=g("CS_BOX_API_BASE_URL", "https://api.box.com"),
                        upload_base_url=g("CS_BOX_UPLOAD_BASE_URL", "https://upload.box.com/api"),
-                       ).save("box", overwrite=True)
+                       **_box_budget(env)).save("box", overwrite=True)
         done["box"] = "saved"
     else:
         done["box"] = "skipped: CS_BOX_CONFIG_FILE not set"
@@ -105,6 +126,7 @@ def create_blocks(env: Mapping[str, str]) -> dict[str, str]:
         done["email"] = "saved"
     else:
         done["email"] = "skipped: CS_SMTP_HOST / CS_SMTP_FROM not set"
+    done.update({f"limit {name}": outcome for name, outcome in ensure_request_budgets("box", "dam").items()})
     if g("CS_STATUS_WEBHOOK_URL"):
         StatusWebhook(url=g("CS_STATUS_WEBHOOK_URL")).save("status-webhook", overwrite=True)
         done["status-webhook"] = "saved"

@@ -9,7 +9,8 @@ executed as subprocesses of this process while it runs. ``--parameters`` is a JS
 ``{"<deployment name>": {"<parameter>": value}}`` merged over the yaml's parameters (e.g. the
 Box folder ids of a site); ``--paused`` serves the schedules inactive (resume them in the UI or
 with ``prefect deployment schedule resume``). Against a server with API authentication it needs
-``PREFECT_API_AUTH_STRING`` (checked first, one line when missing or wrong).
+``PREFECT_API_AUTH_STRING`` (checked first, one line when missing or wrong). Before serving, the
+shared request budgets of the Box and DAM blocks are created or updated (``deployments.limits``).
 """
 
 from __future__ import annotations
@@ -78,6 +79,10 @@ def main() -> None:
     overrides = json.loads(args.parameters.read_text()) if args.parameters else {}
     with api_errors_as_messages():
         check_api_access()
+        from deployments.limits import ensure_request_budgets
+
+        for name, outcome in ensure_request_budgets().items():
+            print(f"request budget {name}: {outcome}", flush=True)
         serve(*runner_deployments(overrides, paused=args.paused), limit=args.limit)
 
 

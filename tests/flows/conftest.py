@@ -34,6 +34,7 @@ def flow_env(prefect_api: None, otmm, box, tracking_dsn: str, mail_server, pki) 
                    private_key=box.keys.private_key_pem, private_key_passphrase=box.keys.passphrase,
                    enterprise_id=box.enterprise_id, api_base_url=box.base_url, upload_base_url=box.base_url + "/api",
                    max_attempts=3, retry_base_interval=0.01, chunked_threshold_bytes=1024 * 1024,
+                   request_budget=False,  # the budget has its own tests (tests/flows/test_request_budget.py)
                    ).save("box", overwrite=True)
     TrackingDatabaseBlock(dsn=tracking_dsn).save("tracking-db", overwrite=True)
     from blocks.mail_server import MailServer

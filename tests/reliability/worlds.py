@@ -233,7 +233,7 @@ def make_world(shared: dict, name: str) -> World:
     BoxCredentials(client_id="cs-box", client_secret=secret, public_key_id=keys.key_id,
                    private_key=keys.private_key_pem, private_key_passphrase=keys.passphrase, enterprise_id="4242",
                    api_base_url=servers[1].base_url, upload_base_url=servers[1].base_url + "/api",
-                   max_attempts=3, retry_base_interval=0.01).save("box", overwrite=True)
+                   max_attempts=3, retry_base_interval=0.01, request_budget=False).save("box", overwrite=True)
     TrackingDatabaseBlock(dsn=dsn).save("tracking-db", overwrite=True)
     world = World(otmm, box, servers, dsn, db)
     box.injector.observers.append(lambda entry, phase: _no_delete_before_dam_asset(world, entry, phase))
