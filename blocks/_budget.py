@@ -98,40 +98,42 @@ class SharedBudget:
         self.system = system
 
     def __call__(self, kind: RequestKind) -> None:
-        deadline = time.monotonic() + self.wait_s
-        for spec in self.limits.get(kind, ()):
-            _pool(spec).take(deadline, self.wait_s, self.system)
+        specs = self.limits.get(kind)
+        if specs:
+            _pool(specs).take(time.monotonic() + self.wait_s, self.wait_s, self.system)
 
     def specs(self) -> list[RateLimitSpec]:
         """Every limit this budget uses, once each."""
         return list({s.name: s for specs in self.limits.values() for s in specs}.values())
 
 
-# -- one pool of granted slots per limit and process ------------------------------------------
-_pools: dict[str, _SlotPool] = {}
+# -- one pool of granted slots per set of limits and process ----------------------------------
+_pools: dict[tuple[RateLimitSpec, ...], _SlotPool] = {}
 _pools_lock = threading.Lock()
 
 
-def _pool(spec: RateLimitSpec) -> _SlotPool:
+def _pool(specs: tuple[RateLimitSpec, ...]) -> _SlotPool:
     with _pools_lock:
-        pool = _pools.get(spec.name)
-        if pool is None or pool.spec != spec:
-            pool = _pools[spec.name] = _SlotPool(spec)
-        return pool
+        if specs not in _pools:
+            _pools[specs] = _SlotPool(specs)
+        return _pools[specs]
 
 
 class _SlotPool:
-    """Slots of one limit granted to this process and not used yet. Threads are served in arrival
+    """Slots granted to this process, each one of every limit in ``specs`` (taken together in one
+    all-or-nothing request: an upload and its call are granted at the same moment, so a thread
+    never holds one while it waits for the other), not used yet. Threads are served in arrival
     order; the thread at the head takes a slot, or refills the pool for everyone waiting."""
 
-    def __init__(self, spec: RateLimitSpec) -> None:
-        self.spec = spec
+    def __init__(self, specs: tuple[RateLimitSpec, ...]) -> None:
+        self.specs = specs
+        self.names = [s.name for s in specs]
         self._cond = threading.Condition()
         self._queue: deque[object] = deque()
         self._slots = 0
         self._expires = 0.0
         self._next_refill = 0.0  # no earlier: the last batch has not decayed on the server yet
-        self._server_limit: int | None = None  # the limit's size in Prefect, read once per process
+        self._server_limits: dict[str, int] | None = None  # the limits' sizes in Prefect, read once
 
     def take(self, deadline: float, wait_s: float, system: str) -> None:
         me = object()
@@ -169,7 +171,8 @@ class _SlotPool:
             time.sleep(pause)
         sent = time.monotonic()
         occupy = self._acquire(waiting, deadline, wait_s, system)
-        self._next_refill = sent + occupy / self.spec.slot_decay_per_second + PACING_MARGIN_S
+        slowest = min(s.slot_decay_per_second for s in self.specs)
+        self._next_refill = sent + occupy / slowest + PACING_MARGIN_S
         return occupy
 
     def _acquire(self, waiting: int, deadline: float, wait_s: float, system: str) -> int:
@@ -179,29 +182,30 @@ class _SlotPool:
         try:
             return run_coro_as_sync(self._acquire_async(waiting, remaining))
         except ValueError:
-            raise  # the limit in Prefect cannot serve this budget: a configuration error, said plainly
+            raise  # a limit in Prefect cannot serve this budget: a configuration error, said plainly
         except TimeoutError as exc:  # AcquireConcurrencySlotTimeoutError included
             raise self._timed_out(wait_s, system) from exc
         except Exception as exc:  # noqa: BLE001 - ConcurrencySlotAcquisitionError, httpx errors: the API failed
-            self._server_limit = None  # read the limit again next time (it may have been deleted)
+            self._server_limits = None  # read the limits again next time (one may have been deleted)
             cause = exc.__cause__ or exc
             raise BudgetUnavailable(
-                f"request budget {self.spec.name!r}: the Prefect API did not grant a slot ({type(cause).__name__}: "
-                f"{cause}); nothing was sent to {system}, retry when the Prefect API answers", system=system) from exc
+                f"request budget {' + '.join(self.names)}: the Prefect API did not grant a slot "
+                f"({type(cause).__name__}: {cause}); nothing was sent to {system}, retry when the Prefect API answers",
+                system=system) from exc
 
     async def _acquire_async(self, waiting: int, seconds: float) -> int:
         with anyio.fail_after(seconds):
-            if self._server_limit is None:
-                self._server_limit = await ensure_rate_limit(self.spec, update=False)
-            occupy = max(1, min(waiting, self.spec.burst // 2, self._server_limit))
-            await rate_limit(self.spec.name, occupy=occupy, timeout_seconds=seconds, strict=True)
+            if self._server_limits is None:
+                self._server_limits = {s.name: await ensure_rate_limit(s, update=False) for s in self.specs}
+            occupy = max(1, min(waiting, *(s.burst // 2 for s in self.specs), *self._server_limits.values()))
+            await rate_limit(self.names, occupy=occupy, timeout_seconds=seconds, strict=True)
             return occupy
 
     def _timed_out(self, wait_s: float, system: str) -> BudgetUnavailable:
+        rates = ", ".join(f"{s.name} {s.per_minute:g}/min" for s in self.specs)
         return BudgetUnavailable(
-            f"request budget {self.spec.name!r}: no slot within {wait_s:g} s (the budget of "
-            f"{self.spec.per_minute:g}/min is used up by other runs, or the Prefect API is slow or down); "
-            f"nothing was sent to {system}, retry later", system=system)
+            f"request budget ({rates}): no slot within {wait_s:g} s (used up by other runs, or the Prefect API "
+            f"is slow or down); nothing was sent to {system}, retry later", system=system)
 
 
 # -- creating the limits ------------------------------------------------------------------------
