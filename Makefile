@@ -9,7 +9,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export NO_PROXY := 127.0.0.1,localhost
 export no_proxy := 127.0.0.1,localhost
 
-.PHONY: venv lint test test-slow bench bench-webhook demo demo-stop clean
+.PHONY: venv lint test test-slow bench bench-webhook bench-limits demo demo-stop clean
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ bench: venv
 # Agency upload → DAM asset through the Box webhook (50 uploads over a minute) vs the poll.
 bench-webhook: venv
 	$(PY) -m benchmarks.webhook
+
+# The flows against Box's rate limits (simulator enforcing them) with the shared budget: a few minutes.
+bench-limits: venv
+	$(PY) -m benchmarks.limits
 
 demo: venv
 	$(PY) -m deployments.demo

@@ -113,6 +113,7 @@ class BenchEnvironment:
         wait_healthy(prefect_url + "/api/health", "prefect-server", timeout=180)
         self.urls["prefect"] = prefect_url + "/api"
         os.environ.update({k: v for k, v in self.env.items() if k.startswith("PREFECT_")})
+        os.environ["PREFECT_API_URL"] = self.urls["prefect"]  # this process too talks to the real server
         self.campaigns = json.loads(self._wait_for_file(ids_file).read_text())
         self._save_blocks(otmm_id, otmm_secret, box_secret, keys, dsn, cx_key, mail_password, pki.ca_cert.read_text())
         from blocks.box_webhook import BoxWebhookKeys

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from prefect.blocks.core import Block
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 
 from blocks._budget import RateLimitSpec, SharedBudget
 from blocks._cache import cached_client
@@ -17,11 +17,14 @@ class BoxCredentials(Block):
     must be an encrypted PKCS#8 PEM; its passphrase and the client secret are secrets.
 
     Box limits each user (the app's service account is one) to about 1000 API calls and 240
-    uploads a minute. With ``request_budget`` on, every Box request of every run and worker takes
-    its share from two Prefect global concurrency limits named here (rate-limit mode, created
-    when missing; see ``blocks/_budget.py``). The defaults keep 5 % below Box's published
-    limits with a small burst; an enterprise with other limits sets its own. Apps that act as
-    different Box users need different limit names.
+    uploads a minute, uploads included in the calls. With ``request_budget`` on, every Box request
+    of every run and worker takes a slot from a Prefect global concurrency limit named here
+    (rate-limit mode, created when missing; see ``blocks/_budget.py``): an upload from
+    ``uploads_limit_name`` at ``uploads_per_minute``, any other call from ``calls_limit_name`` at
+    ``calls_per_minute`` minus ``uploads_per_minute``, so that all of them together stay under
+    ``calls_per_minute``. The defaults keep 5 % below Box's published limits with a small burst;
+    an enterprise with other limits sets its own. Apps that act as different Box users need
+    different limit names.
 
     Example:
         ```python
@@ -57,30 +60,44 @@ class BoxCredentials(Block):
         default=DEFAULT_COMMIT_WAIT_S,
         description="Longest wait, in seconds, while Box assembles an upload in parts (commit answered 202).")
 
-    # Box publishes 1000 calls and 240 uploads a minute per user. 5 % below, with a burst that
-    # keeps any minute under them even with a batch granted just before it (blocks/_budget.py).
+    # Box publishes 1000 calls and 240 uploads a minute per user, uploads inside the calls. 5 %
+    # below, with bursts that keep any minute under both even with slots granted just before it
+    # (blocks/_budget.py: at most burst + rate × (T + 0.5 s) in any T seconds, per limit).
     request_budget: bool = Field(
         default=True, description="Take every Box request from the shared budget below (Prefect concurrency limits).")
-    calls_limit_name: str = Field(default="box-api-calls",
-                                  description="Prefect concurrency limit every Box request takes a slot from.")
-    calls_per_minute: float = Field(default=950.0, gt=0, description="Box API calls per minute, for all runs together.")
-    calls_burst: int = Field(default=32, ge=1, description="Calls that may go at once (and slots taken per request to Prefect).")
-    uploads_limit_name: str = Field(default="box-uploads",
-                                    description="Prefect concurrency limit every Box upload request also takes from.")
+    calls_per_minute: float = Field(default=950.0, gt=0,
+                                    description="Box API calls per minute, uploads included, for all runs together.")
+    calls_limit_name: str = Field(
+        default="box-api-calls",
+        description="Prefect concurrency limit of the calls other than uploads (calls_per_minute - uploads_per_minute).")
+    calls_burst: int = Field(default=32, ge=1, description="Calls other than uploads that may go at once.")
     uploads_per_minute: float = Field(default=228.0, gt=0,
                                       description="Box upload requests per minute, for all runs together.")
-    uploads_burst: int = Field(default=8, ge=1, description="Uploads that may go at once (and slots taken per request to Prefect).")
+    uploads_limit_name: str = Field(default="box-uploads", description="Prefect concurrency limit of the uploads.")
+    uploads_burst: int = Field(default=8, ge=1, description="Uploads that may go at once.")
     budget_wait_s: float = Field(
         default=120.0, gt=0,
         description="Longest wait for a slot; then the request fails as retryable (budget used up, Prefect API down).")
 
+    @model_validator(mode="after")
+    def _uploads_inside_calls(self) -> BoxCredentials:
+        if self.request_budget and self.uploads_per_minute >= self.calls_per_minute:
+            raise ValueError(f"uploads_per_minute ({self.uploads_per_minute:g}) must be below calls_per_minute "
+                             f"({self.calls_per_minute:g}): Box counts the uploads inside the calls")
+        return self
+
     def request_budget_hook(self) -> SharedBudget | None:
-        """The shared budget the client takes every request from (``None`` when switched off)."""
+        """The shared budget the client takes every request from (``None`` when switched off).
+
+        Each request takes from one limit only: a refused acquisition rewrites every limit it
+        names without decaying it, so an upload naming both limits let a process that only makes
+        calls starve the uploads of another (measured: 120 s without a slot).
+        """
         if not self.request_budget:
             return None
-        calls = RateLimitSpec(self.calls_limit_name, self.calls_per_minute, self.calls_burst)
+        calls = RateLimitSpec(self.calls_limit_name, self.calls_per_minute - self.uploads_per_minute, self.calls_burst)
         uploads = RateLimitSpec(self.uploads_limit_name, self.uploads_per_minute, self.uploads_burst)
-        return SharedBudget({"call": [calls], "upload": [uploads, calls]}, self.budget_wait_s, system="Box")
+        return SharedBudget({"call": [calls], "upload": [uploads]}, self.budget_wait_s, system="Box")
 
     def get_client(self) -> BoxStore:
         """The Box adapter for these credentials (one per process, shared by threads)."""

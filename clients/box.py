@@ -574,6 +574,7 @@ class BoxStore:
 
     # -- error mapping --------------------------------------------------------------------
     def _call(self, fn: Callable[[], Any], what: str) -> Any:
+        self.counts.last_retry_after()  # forget a 429 of an earlier call of this thread
         try:
             return fn()
         except BoxAPIError as exc:
@@ -581,10 +582,12 @@ class BoxStore:
         except ClientError:
             raise
         except BoxSDKError as exc:
-            # Network failures, or a retry the SDK could not make with a streamed body.
+            # Network failures, or a retry the SDK could not make with a streamed body (after a
+            # 429, whose Retry-After the retry layer then honours).
             cause = getattr(exc, "error", None)
             detail = f"{type(cause).__name__}: {cause}" if cause else exc.message
-            raise TransientError(f"Box: {what} failed: {detail}", system="box") from exc
+            raise TransientError(f"Box: {what} failed: {detail}", retry_after=self.counts.last_retry_after(),
+                                 system="box") from exc
 
 
 def _map_api_error(exc: BoxAPIError, what: str) -> ClientError:
@@ -602,7 +605,9 @@ def _map_api_error(exc: BoxAPIError, what: str) -> ClientError:
     if status in (401, 403) or code in ("invalid_grant", "invalid_client", "unauthorized_client"):
         return AuthError(text, status=status, system="box")
     if status == 429 or status >= 500:
-        return TransientError(text, status=status, system="box")
+        headers = exc.response_info.headers or {}
+        retry_after = _retry_after(headers, default=1.0) if "retry-after" in {k.lower() for k in headers} else None
+        return TransientError(text, status=status, retry_after=retry_after, system="box")
     return InvalidData(text, status=status, system="box")
 
 
@@ -675,7 +680,7 @@ class _MeteredAdapter(requests.adapters.HTTPAdapter):
             self._counts.take(self._budget, kind)
         response = super().send(request, *args, **kwargs)
         if kind is not None and response.status_code == 429:
-            self._counts.throttled()
+            self._counts.throttled(_retry_after(response.headers, default=1.0))
         return response
 
 

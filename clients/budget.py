@@ -27,6 +27,7 @@ class RequestCounts:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._local = threading.local()  # this thread's last Retry-After answer
         self._calls = 0
         self._uploads = 0
         self._throttled = 0
@@ -47,10 +48,18 @@ class RequestCounts:
                 self._uploads += 1
             self._calls += 1  # an upload is a call too (Box counts uploads inside the calls)
 
-    def throttled(self) -> None:
-        """The service answered 429 (rate limit exceeded)."""
+    def throttled(self, retry_after: float | None = None) -> None:
+        """The service answered 429 (rate limit exceeded), asking to wait ``retry_after`` seconds."""
         with self._lock:
             self._throttled += 1
+        self._local.retry_after = retry_after
+
+    def last_retry_after(self) -> float | None:
+        """The ``Retry-After`` of this thread's last 429 since the previous call (then forgotten):
+        how long the retry layer should wait when a client could not retry the request itself."""
+        value = getattr(self._local, "retry_after", None)
+        self._local.retry_after = None
+        return value
 
     def snapshot(self) -> dict[str, float]:
         """``{"calls", "uploads", "rate_limited", "budget_wait_s"}`` so far."""

@@ -148,3 +148,22 @@ def test_the_dam_client_takes_a_share_for_every_request_retries_included(otmm) -
     with OtmmClient(otmm.base_url, auth, request_attempts=3, budget=closed) as dam:
         with pytest.raises(BudgetUnavailable):
             dam.ping()
+
+
+def test_a_429_the_sdk_cannot_retry_reaches_the_retry_layer_with_its_retry_after(box) -> None:
+    """A streamed upload cannot be re-sent by the SDK, and a call whose attempts are all used up
+    is given up: both become a TransientError carrying Box's Retry-After (tasks/retry.py waits it)."""
+    box.sim.set_rate_limits(BoxRateLimits(enabled=True, uploads_per_minute=6, uploads_burst=1))
+    store = make_store(box, max_attempts=2)
+    store.upload_stream("0", "first.jpg", chunks(b"a" * 1000), 1000)
+    with pytest.raises(TransientError) as raised:
+        store.upload_stream("0", "second.jpg", chunks(b"b" * 1000), 1000)
+    assert raised.value.retry_after == 10.0  # one upload every 10 s at 6 a minute
+    assert store.counts.snapshot()["rate_limited"] == 1
+
+    httpx.post(box.base_url + "/_sim/faults", json={"path": "^/2.0/folders/0$", "kind": "status", "status": 429,
+                                                     "retry_after": 1, "count": 2})
+    with pytest.raises(TransientError) as raised:
+        store.get_folder_name("0")  # 429, wait 1 s, 429: the SDK's two attempts are used up
+    assert raised.value.status == 429 and raised.value.retry_after == 1.0
+    assert store.get_folder_name("0") == "All Files"
