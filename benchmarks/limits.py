@@ -109,9 +109,22 @@ def say(line: str) -> None:
 
 
 # -- the runs -------------------------------------------------------------------------------------
+def machine_cpu() -> tuple[float, float]:
+    """(busy, total) CPU jiffies of the whole machine so far (every process, ours or not)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return float(sum(fields) - idle), float(sum(fields))
+
+
+def busy_share(before: tuple[float, float]) -> float:
+    """Share of the machine's CPU time that was busy since ``before``."""
+    after = machine_cpu()
+    return round((after[0] - before[0]) / max(after[1] - before[1], 1.0), 3)
+
+
 def run_alone(env: BenchEnvironment, parameters: dict[str, Any]) -> dict[str, Any]:
     """a1-to-a2 in a process of its own through the Prefect API (:mod:`benchmarks.worker`)."""
-    since = time.time()
+    since, cpu = time.time(), machine_cpu()
     proc = subprocess.run([sys.executable, "-m", "benchmarks.worker", "a1-to-a2", json.dumps({
         "campaign_number": parameters["campaign_number"], "concurrency": parameters["max_concurrent_transfers"],
         "box_root_folder_id": parameters["box_root_folder_id"]})], cwd=ROOT,
@@ -121,18 +134,18 @@ def run_alone(env: BenchEnvironment, parameters: dict[str, Any]) -> dict[str, An
         raise RuntimeError(f"a1-to-a2 failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
     run = json.loads(lines[-1])
     states = {"a1-to-a2": {"state": run["state"], "message": run["message"], "wall_s": round(run["wall_s"], 1)}}
-    return {"runs": states, "box": box_traffic(env, since, time.time())}
+    return {"runs": states, "box": box_traffic(env, since, time.time()), "machine_busy": busy_share(cpu)}
 
 
 def run_pair(env: BenchEnvironment, a1_parameters: dict[str, Any], a2_parameters: dict[str, Any]) -> dict[str, Any]:
     """Both deployments run at once; each worker (limit 1) takes one of them."""
     from prefect.deployments import run_deployment
 
-    since = time.time()
+    since, cpu = time.time(), machine_cpu()
     runs = {"a1-to-a2": run_deployment("a1-to-a2/a1-to-a2", parameters=a1_parameters, timeout=0),
             "a2-to-a3": run_deployment("a2-to-a3/a2-to-a3", parameters=a2_parameters, timeout=0)}
     states = {name: wait_final(run.id) for name, run in runs.items()}
-    return {"runs": states, "box": box_traffic(env, since, time.time())}
+    return {"runs": states, "box": box_traffic(env, since, time.time()), "machine_busy": busy_share(cpu)}
 
 
 def wait_final(flow_run_id: Any, timeout: float = 3600) -> dict[str, Any]:  # noqa: ANN401
@@ -282,6 +295,7 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
         out[f"{prefix}_429_share"] = round(box["refused_429"] / max(box["requests"], 1), 4)
         out[f"{prefix}_seconds_at_ceiling"] = binding["seconds_at_rate"]
         out[f"{prefix}_states"] = {name: run["state"] for name, run in result["runs"].items()}
+        out[f"{prefix}_machine_cpu_busy"] = result["machine_busy"]
     out["targets_met"] = {
         "share_ge_0.9": all(out.get(k, 0) >= 0.9 for k in ("box_limits_share_of_ceiling",
                                                            "box_limits_two_workers_share_of_ceiling")),
@@ -298,13 +312,14 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
 def print_table(results: dict[str, Any]) -> None:
     print()
     print(f"{'profile':<10}{'requests':>10}{'429':>7}{'calls/s':>9}{'share':>7}{'uploads/s':>11}{'share':>7}"
-          f"{'s at rate':>11}  runs")
+          f"{'s at rate':>11}{'CPU busy':>10}  runs")
     for key, result in results.items():
         box = result["box"]
         runs = ", ".join(f"{n} {r['state']} {r['wall_s']} s" for n, r in result["runs"].items())
         print(f"{key:<10}{box['requests']:>10}{box['refused_429']:>7}{box['call']['rate_per_s']:>9.2f}"
               f"{box['call']['share_of_ceiling']:>7.2f}{box['upload']['rate_per_s']:>11.2f}"
-              f"{box['upload']['share_of_ceiling']:>7.2f}{_binding(box)['seconds_at_rate']:>11.1f}  {runs}")
+              f"{box['upload']['share_of_ceiling']:>7.2f}{_binding(box)['seconds_at_rate']:>11.1f}"
+              f"{result['machine_busy']:>10.0%}  {runs}")
     print()
 
 
