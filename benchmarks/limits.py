@@ -14,7 +14,8 @@ campaign of ``--assets`` small files spends well over 30 s at it. Every part run
 For each: the requests Box received in the run(s), how many it refused (429), and the rate at the
 ceiling: the slope of the admitted requests of each kind over their middle 80 % (the start-up
 burst and the tail left out), divided by Box's rate for that kind; the kind closer to its ceiling
-is reported. The last line on stdout is one JSON object.
+is reported. Meanwhile a probe times a slot of an idle limit every 0.5 s: how long a busy
+Prefect server makes any acquisition wait. The last line on stdout is one JSON object.
 """
 
 from __future__ import annotations
@@ -24,10 +25,14 @@ import base64
 import json
 import os
 import signal
+import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -122,30 +127,64 @@ def busy_share(before: tuple[float, float]) -> float:
     return round((after[0] - before[0]) / max(after[1] - before[1], 1.0), 3)
 
 
+@contextmanager
+def prefect_write_probe(out: dict[str, Any], every_s: float = 0.5) -> Iterator[None]:
+    """Meanwhile, time one slot of an idle limit (never refused: a pure write to the Prefect API)
+    every ``every_s``: how long the server makes an acquisition wait when it is busy."""
+    from prefect.concurrency.sync import rate_limit
+
+    from blocks._budget import RateLimitSpec, ensure_rate_limits
+
+    ensure_rate_limits([RateLimitSpec("bench-probe", 6_000_000, 100_000)])
+    samples: list[float] = []
+    stop = threading.Event()
+
+    def probe() -> None:
+        while not stop.wait(every_s):
+            started = time.perf_counter()
+            rate_limit("bench-probe", occupy=1, strict=True)
+            samples.append(1000 * (time.perf_counter() - started))
+
+    thread = threading.Thread(target=probe, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(60)
+        samples.sort()
+        out["prefect_write_ms"] = {"p50": round(statistics.median(samples)) if samples else None,
+                                   "p95": round(samples[int(0.95 * (len(samples) - 1))]) if samples else None,
+                                   "max": round(samples[-1]) if samples else None,
+                                   "over_1s": sum(1 for x in samples if x > 1000), "samples": len(samples)}
+
+
 def run_alone(env: BenchEnvironment, parameters: dict[str, Any]) -> dict[str, Any]:
     """a1-to-a2 in a process of its own through the Prefect API (:mod:`benchmarks.worker`)."""
-    since, cpu = time.time(), machine_cpu()
-    proc = subprocess.run([sys.executable, "-m", "benchmarks.worker", "a1-to-a2", json.dumps({
-        "campaign_number": parameters["campaign_number"], "concurrency": parameters["max_concurrent_transfers"],
-        "box_root_folder_id": parameters["box_root_folder_id"]})], cwd=ROOT,
-        env={**env.env, "PREFECT_API_URL": env.urls["prefect"]}, capture_output=True, text=True, timeout=3600)
+    since, cpu, probe = time.time(), machine_cpu(), {}
+    with prefect_write_probe(probe):
+        proc = subprocess.run([sys.executable, "-m", "benchmarks.worker", "a1-to-a2", json.dumps({
+            "campaign_number": parameters["campaign_number"], "concurrency": parameters["max_concurrent_transfers"],
+            "box_root_folder_id": parameters["box_root_folder_id"]})], cwd=ROOT,
+            env={**env.env, "PREFECT_API_URL": env.urls["prefect"]}, capture_output=True, text=True, timeout=3600)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
         raise RuntimeError(f"a1-to-a2 failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
     run = json.loads(lines[-1])
     states = {"a1-to-a2": {"state": run["state"], "message": run["message"], "wall_s": round(run["wall_s"], 1)}}
-    return {"runs": states, "box": box_traffic(env, since, time.time()), "machine_busy": busy_share(cpu)}
+    return {"runs": states, "box": box_traffic(env, since, time.time()), "machine_busy": busy_share(cpu), **probe}
 
 
 def run_pair(env: BenchEnvironment, a1_parameters: dict[str, Any], a2_parameters: dict[str, Any]) -> dict[str, Any]:
     """Both deployments run at once; each worker (limit 1) takes one of them."""
     from prefect.deployments import run_deployment
 
-    since, cpu = time.time(), machine_cpu()
-    runs = {"a1-to-a2": run_deployment("a1-to-a2/a1-to-a2", parameters=a1_parameters, timeout=0),
-            "a2-to-a3": run_deployment("a2-to-a3/a2-to-a3", parameters=a2_parameters, timeout=0)}
-    states = {name: wait_final(run.id) for name, run in runs.items()}
-    return {"runs": states, "box": box_traffic(env, since, time.time()), "machine_busy": busy_share(cpu)}
+    since, cpu, probe = time.time(), machine_cpu(), {}
+    with prefect_write_probe(probe):
+        runs = {"a1-to-a2": run_deployment("a1-to-a2/a1-to-a2", parameters=a1_parameters, timeout=0),
+                "a2-to-a3": run_deployment("a2-to-a3/a2-to-a3", parameters=a2_parameters, timeout=0)}
+        states = {name: wait_final(run.id) for name, run in runs.items()}
+    return {"runs": states, "box": box_traffic(env, since, time.time()), "machine_busy": busy_share(cpu), **probe}
 
 
 def wait_final(flow_run_id: Any, timeout: float = 3600) -> dict[str, Any]:  # noqa: ANN401
@@ -296,6 +335,7 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
         out[f"{prefix}_seconds_at_ceiling"] = binding["seconds_at_rate"]
         out[f"{prefix}_states"] = {name: run["state"] for name, run in result["runs"].items()}
         out[f"{prefix}_machine_cpu_busy"] = result["machine_busy"]
+        out[f"{prefix}_prefect_write_ms"] = result["prefect_write_ms"]
     out["targets_met"] = {
         "share_ge_0.9": all(out.get(k, 0) >= 0.9 for k in ("box_limits_share_of_ceiling",
                                                            "box_limits_two_workers_share_of_ceiling")),
@@ -312,14 +352,15 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
 def print_table(results: dict[str, Any]) -> None:
     print()
     print(f"{'profile':<10}{'requests':>10}{'429':>7}{'calls/s':>9}{'share':>7}{'uploads/s':>11}{'share':>7}"
-          f"{'s at rate':>11}{'CPU busy':>10}  runs")
+          f"{'s at rate':>11}{'CPU busy':>10}{'API write p50/p95/max ms':>26}  runs")
     for key, result in results.items():
         box = result["box"]
         runs = ", ".join(f"{n} {r['state']} {r['wall_s']} s" for n, r in result["runs"].items())
         print(f"{key:<10}{box['requests']:>10}{box['refused_429']:>7}{box['call']['rate_per_s']:>9.2f}"
               f"{box['call']['share_of_ceiling']:>7.2f}{box['upload']['rate_per_s']:>11.2f}"
               f"{box['upload']['share_of_ceiling']:>7.2f}{_binding(box)['seconds_at_rate']:>11.1f}"
-              f"{result['machine_busy']:>10.0%}  {runs}")
+              f"{result['machine_busy']:>10.0%}{'/'.join(str(v) for v in list(result['prefect_write_ms'].values())[:3]):>26}"
+              f"  {runs}")
     print()
 
 
