@@ -10,7 +10,7 @@ from tests.flows import test_a2_to_a3
 from tests.flows.test_a1_to_a2 import clear_faults, inject
 from tests.flows.test_a2_to_a3 import agency_files, results, run
 
-pytestmark = pytest.mark.prefect
+pytestmark = [pytest.mark.prefect, pytest.mark.slow]  # minutes of flow runs: make test-slow
 env = test_a2_to_a3.env  # the same world: masters sent to Box by a real A1→A2 run, an agency folder
 
 

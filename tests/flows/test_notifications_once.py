@@ -22,7 +22,7 @@ from flows.b1_to_b2 import b1_to_b2
 from flows.failure_alert import failure_alert
 from tasks.report import read_flow_run_history
 
-pytestmark = pytest.mark.prefect
+pytestmark = [pytest.mark.prefect, pytest.mark.slow]  # minutes of flow runs: make test-slow
 F = load_dam_fields()
 RUN_LINK = re.compile(r"https?://[^\s\"<]+/runs/flow-run/([0-9a-f-]{36})")
 

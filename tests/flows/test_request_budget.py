@@ -26,7 +26,7 @@ from blocks._cache import clear_cached_clients
 from simulators.box import BoxRateLimits
 from simulators.common import FaultRule
 
-pytestmark = pytest.mark.prefect
+pytestmark = [pytest.mark.prefect, pytest.mark.slow]  # minutes of flow runs: make test-slow
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -16,7 +16,7 @@ from flows.a1_to_a2 import a1_to_a2
 from flows.a5_to_a6 import a5_to_a6
 from tests.flows.test_a1_to_a2 import artifact_rows, box_files, clear_faults, inject
 
-pytestmark = pytest.mark.prefect
+pytestmark = [pytest.mark.prefect, pytest.mark.slow]  # minutes of flow runs: make test-slow
 NUMBER = "C000000301"
 MiB = 1024 * 1024
 

@@ -22,7 +22,7 @@ import pytest
 
 from tests.reliability.worlds import Child, World, close_world, make_world, seed_a2, snapshot
 
-pytestmark = pytest.mark.prefect
+pytestmark = [pytest.mark.prefect, pytest.mark.slow]  # minutes of flow runs: make test-slow
 
 
 def announce(world: World, file_id: str, payload_id: str | None = None) -> bool:
