@@ -33,7 +33,13 @@ from clients.errors import (
     TransientError,
 )
 from clients.otmm_auth import API_PATH, SYSTEM, MutualTLS, OtmmAuth, load_pfx, parse_retry_after
-from clients.otmm_signin import OAuth2ClientCredentials, OtdsPasswordGrant, OtmmPasswordGrant, OtmmSession
+from clients.otmm_signin import (
+    OAuth2ClientCredentials,
+    OtdsPasswordGrant,
+    OtmmPasswordGrant,
+    OtmmSession,
+    dig,
+)
 from domain.campaigns import Campaign, DamAsset, InvalidCampaign
 from domain.dam_metadata import FIELD_TYPE, flatten_metadata
 from domain.fields import DamFields, load_dam_fields
@@ -236,7 +242,7 @@ class OtmmClient:
         """One asset with its flattened metadata (``sub_path`` empty)."""
         payload = self._json(self._send("GET", f"/assets/{_q(asset_id)}", params={"load_type": "metadata"},
                                         what=f"asset {asset_id}"), "asset")
-        asset = _dig(payload, "asset_resource", "asset")
+        asset = dig(payload, "asset_resource", "asset")
         if not isinstance(asset, dict):
             raise InvalidData(f"the DAM sent no asset_resource for asset {asset_id}", system=SYSTEM)
         return _dam_asset(asset, [])
@@ -286,7 +292,7 @@ class OtmmClient:
 
         response = self._send("POST", "/assets", data=data, files={"files": (file_name, fileobj, mime_type)},
                               rewind=rewind, what=f"upload of {file_name!r} into folder {parent_folder_id}")
-        job_id = _dig(self._json(response, "upload"), "job_handle", "job_id")
+        job_id = dig(self._json(response, "upload"), "job_handle", "job_id")
         if job_id in (None, ""):
             raise InvalidData(f"the DAM accepted {file_name!r} but sent no job_handle.job_id", system=SYSTEM)
         return self._job_asset_id(str(job_id), file_name)
@@ -352,7 +358,7 @@ class OtmmClient:
     def _folder(self, folder_id: str) -> dict[str, Any]:
         payload = self._json(self._send("GET", f"/folders/{_q(folder_id)}", params={"load_type": "metadata"},
                                         what=f"folder {folder_id}"), "folder")
-        folder = _dig(payload, "folder_resource", "folder")
+        folder = dig(payload, "folder_resource", "folder")
         if not isinstance(folder, dict):
             raise InvalidData(f"the DAM sent no folder_resource for folder {folder_id}", system=SYSTEM)
         return folder
@@ -364,7 +370,7 @@ class OtmmClient:
             params = {"after": after, "limit": self.page_size, "load_type": "metadata"}
             payload = self._json(self._send("GET", f"/folders/{_q(folder_id)}/children", params=params,
                                             what=f"children of folder {folder_id}"), "folder children")
-            items = _dig(payload, "folder_children", "asset_list")
+            items = dig(payload, "folder_children", "asset_list")
             if items is None and isinstance(payload.get("folder_children"), dict):
                 items = []  # an empty folder may leave the list out
             if not isinstance(items, list):
@@ -394,7 +400,7 @@ class OtmmClient:
         while True:
             payload = self._json(self._send("GET", f"/jobs/{_q(job_id)}/assets", what=f"import job {job_id}"),
                                  "import job")
-            assets = _dig(payload, "assets_resource", "asset_list") or []
+            assets = dig(payload, "assets_resource", "asset_list") or []
             if assets:
                 first = assets[0]
                 if isinstance(first, dict) and first.get("asset_id"):
@@ -509,16 +515,8 @@ def _condition(field_id: str, value: str, operator: str = OP_IS) -> dict[str, An
             "value": value, "relational_operator": "and"}
 
 
-def _dig(payload: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(payload, dict):
-            return None
-        payload = payload.get(key)
-    return payload
-
-
 def _elements(item: dict[str, Any]) -> list[dict[str, Any]]:
-    elements = _dig(item, "metadata", "metadata_element_list")
+    elements = dig(item, "metadata", "metadata_element_list")
     return [e for e in elements if isinstance(e, dict)] if isinstance(elements, list) else []
 
 

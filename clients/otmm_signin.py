@@ -236,7 +236,7 @@ class OtmmPasswordGrant(SignIn):
                                    refused=f"the DAM refused user {self.username!r} (OAuth client "
                                            f"{self.client_id!r}): check the username, password, client_id "
                                            "and client_secret")
-        token = _dig(self._answer(response), "token_info", "oauth_token", "accessToken")
+        token = dig(self._answer(response), "token_info", "oauth_token", "accessToken")
         if not isinstance(token, str) or not token:
             raise InvalidData(f"{self.label}: the DAM sent no token_info.oauth_token.accessToken", system=SYSTEM)
         return {"Authorization": f"Bearer {token}"}, None  # the answer states no lifetime [U]
@@ -261,7 +261,7 @@ class OtmmSession(SignIn):
         response = self._post_form(http, self.sessions_url, {"username": self.username, "password": self._password},
                                    refused=f"the DAM refused user {self.username!r}: check the username and "
                                            "password")
-        session = _dig(self._answer(response), "session_resource", "session")
+        session = dig(self._answer(response), "session_resource", "session")
         session_id = session.get("id") if isinstance(session, dict) else None
         digest = session.get("message_digest") if isinstance(session, dict) else None
         if session_id in (None, "") or not isinstance(digest, str) or not digest:
@@ -287,7 +287,8 @@ class OtmmSession(SignIn):
 
 
 # -- helpers ------------------------------------------------------------------------------
-def _dig(payload: Any, *keys: str) -> Any:
+def dig(payload: Any, *keys: str) -> Any:
+    """``payload[k1][k2]…``, or None where the DAM's JSON has no such path (shared with ``clients.otmm``)."""
     for key in keys:
         if not isinstance(payload, dict):
             return None
