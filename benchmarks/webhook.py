@@ -65,8 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         parameters.write_text(json.dumps({"a2-to-a3-webhook": {"agency_folder_id": pushed},
                                           "a2-to-a3": {"agency_folder_id": polled}}))
         env.start_part("serve", [sys.executable, "-m", "deployments.serve", "--parameters", str(parameters),
-                                 "--paused"], {"PREFECT_RUNNER_POLL_FREQUENCY": str(args.runner_poll_s),
-                                               "CONTENT_SCALING_RETRY_BACKOFF_S": "0.5"}, schemes=())
+                                 "--paused"], {"PREFECT_RUNNER_POLL_FREQUENCY": str(args.runner_poll_s)}, schemes=())
         _wait_for_deployment("a2-to-a3-webhook")
         store.create_folder_webhook(pushed, receiver + "/box/webhook", ["FILE.UPLOADED"])
         say(f"parts up in {time.monotonic() - started:.1f} s; receiver {receiver}; runner polls every "

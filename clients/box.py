@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-import random
 import re
 import threading
 import time
@@ -57,7 +56,9 @@ from clients.errors import (
     InvalidData,
     NotFound,
     TransientError,
+    mark_exhausted,
 )
+from clients.retry import REQUEST_RETRIES
 from domain.box_names import box_safe_name
 
 # Box: direct uploads up to 50 MB; upload sessions from 20 MB. We switch at 20 MB so large
@@ -69,7 +70,7 @@ DEFAULT_COMMIT_WAIT_S = 600.0
 # Connections kept open to each Box host: at least a run's concurrent transfers (64 at most).
 MAX_CONNECTIONS = 64
 # Longest wait a Box Retry-After may impose on one retry (the SDK has no cap, box_api.md §3.2).
-MAX_RETRY_AFTER_S = 60.0
+MAX_RETRY_AFTER_S = REQUEST_RETRIES.retry_after_cap_s
 # Requests of Box's upload API, under ``…/2.0``: direct uploads and new versions, and every
 # request of an upload session. Box limits these separately (240 a minute per user), inside
 # the 1000 calls (box_limits_and_webhooks.md §1).
@@ -199,6 +200,7 @@ class BoxStore:
         # What went to Box through :meth:`from_jwt`'s HTTP session: requests, budget waits, 429s.
         self.counts = counts or RequestCounts()
         strategy = client.network_session.retry_strategy
+        self._attempts = int(getattr(strategy, "max_attempts", 5))
         self._commit_session = client.network_session.with_retry_strategy(_AcceptedIsAnAnswer(
             max_attempts=getattr(strategy, "max_attempts", 5),
             retry_base_interval=getattr(strategy, "retry_base_interval", 1.0)))
@@ -578,7 +580,10 @@ class BoxStore:
         try:
             return fn()
         except BoxAPIError as exc:
-            raise _map_api_error(exc, what) from exc
+            error = _map_api_error(exc, what)
+            if isinstance(error, TransientError):  # the SDK already replayed it (the request layer)
+                mark_exhausted(error, self._attempts)
+            raise error from exc
         except ClientError:
             raise
         except BoxSDKError as exc:
@@ -685,14 +690,15 @@ class _MeteredAdapter(requests.adapters.HTTPAdapter):
 
 
 class _CappedRetryAfter(BoxRetryStrategy):
-    """The SDK's retries (429, 5xx, 202 with Retry-After, 401 after a refresh), with Box's
-    ``Retry-After`` capped and an unreadable one (the SDK would crash on an HTTP date) replaced
-    by the SDK's own exponential back-off."""
+    """The SDK's retries (429, 5xx, 202 with Retry-After, 401 after a refresh) are the request
+    layer of :mod:`clients.retry`: waits from its policy, Box's ``Retry-After`` honoured and
+    capped, an unreadable one (the SDK would crash on an HTTP date) ignored."""
 
     def retry_after(self, fetch_options: Any, fetch_response: Any, attempt_number: int) -> float:
-        backoff = (2 ** attempt_number) * self.retry_base_interval * random.uniform(
-            1 - self.retry_randomization_factor, 1 + self.retry_randomization_factor)
-        return _retry_after(fetch_response.headers, default=backoff)
+        policy = REQUEST_RETRIES.model_copy(update={"base_delay_s": self.retry_base_interval,
+                                                    "jitter": self.retry_randomization_factor})
+        asked = _retry_after(fetch_response.headers, default=-1.0)
+        return policy.delay(attempt_number, asked if asked >= 0 else None)
 
 
 class _AcceptedIsAnAnswer(_CappedRetryAfter):

@@ -57,13 +57,24 @@ class IntegrityError(ClientError):
     """Bytes arrived changed: a checksum or size does not match what was sent."""
 
 
+def mark_exhausted(exc: BaseException, attempts: int) -> BaseException:
+    """Mark ``exc`` as already tried ``attempts`` times by the layer that raises it: no layer
+    above tries again (see :mod:`clients.retry`)."""
+    exc.attempts_made = attempts  # type: ignore[attr-defined]
+    return exc
+
+
 def is_retryable(exc: BaseException) -> bool:
-    """True for errors worth another attempt (used by the tasks' retry conditions).
+    """True for errors worth another attempt at the layer that catches them (:mod:`clients.retry`).
+
+    An error a lower layer already retried until it gave up (:func:`mark_exhausted`) is not.
 
     Besides ``TransientError``: a connection broken while an SDK reads a response body
     (``requests``' ``ChunkedEncodingError``/``ConnectionError``/``Timeout``, which the Box SDK
     lets through untyped) is a network failure too.
     """
+    if getattr(exc, "attempts_made", None):
+        return False
     if isinstance(exc, TransientError):
         return True
     import requests

@@ -40,6 +40,7 @@ from clients.otmm_signin import (
     OtmmSession,
     dig,
 )
+from clients.retry import REQUEST_RETRIES
 from domain.campaigns import Campaign, DamAsset, InvalidCampaign
 from domain.dam_metadata import FIELD_TYPE, flatten_metadata
 from domain.fields import DamFields, load_dam_fields
@@ -110,7 +111,7 @@ class OtmmClient:
         self.fields = fields or load_dam_fields()
         self.page_size = page_size
         self.job_timeout = job_timeout
-        self.request_attempts = max(1, request_attempts)
+        self.retry = REQUEST_RETRIES.model_copy(update={"attempts": max(1, request_attempts)})
         self.budget = budget
         self.counts = RequestCounts()
         self._answered = False  # the DAM has answered at least once (mTLS: the certificate is proven)
@@ -413,26 +414,14 @@ class OtmmClient:
             delay = min(delay * 2, 1.0)
 
     # Calls without a file body are reads or set a state (lock, status): replaying them is safe,
-    # so a 429/5xx/timeout/dropped connection is retried here, honouring Retry-After. Only the
-    # asset upload (a streamed body that creates an asset) is left to the task's retries.
-    RETRY_BASE_S = 0.2
-    MAX_RETRY_AFTER_S = 60.0
-
+    # so the client replays them (clients/retry.py: the request layer). The asset upload (a
+    # streamed body that creates an asset) is left to the unit of work around it.
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """:meth:`_send_once`, replayed on a ``TransientError`` when the request has no file body."""
-        attempts = 1 if kwargs.get("files") is not None else self.request_attempts
-        for attempt in range(1, attempts + 1):
-            try:
-                return self._send_once(method, path, **kwargs)
-            except BudgetUnavailable:
-                raise  # the budget already waited as long as it may
-            except TransientError as exc:
-                if attempt == attempts:
-                    raise
-                wait = exc.retry_after if exc.retry_after is not None else self.RETRY_BASE_S * 2 ** (attempt - 1)
-                log.info("%s; retrying in %.1fs", exc, wait)
-                time.sleep(min(max(wait, 0.0), self.MAX_RETRY_AFTER_S))
-        raise AssertionError("unreachable")  # pragma: no cover
+        if kwargs.get("files") is not None:
+            return self._send_once(method, path, **kwargs)
+        return self.retry.run(lambda: self._send_once(method, path, **kwargs), f"DAM {method} {path}",
+                              leave=(BudgetUnavailable,))
 
     def _send_once(self, method: str, path: str, *, params: dict[str, Any] | None = None,
                    data: dict[str, Any] | None = None, json: Any = None, files: dict[str, Any] | None = None,

@@ -17,60 +17,19 @@ import psycopg2
 import psycopg2.errors
 import psycopg2.extras
 import psycopg2.pool
-from pydantic import BaseModel
 
 from clients.errors import ClientError, TransientError
 from domain.notification_rules import LastSent, Outage, Situation
 from domain.tracking_ids import new_tracking_id
+from domain.tracking_records import BoxUpload, CampaignBoxFolder, MasterAssetRecord
+
+__all__ = ["BoxUpload", "CampaignBoxFolder", "MasterAssetRecord", "TrackingDatabase"]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "database" / "migrations"
 _CLAIM_LOCK_SPACE = 7_246_002  # first key of the two-key advisory locks taken by claim()
 _MIGRATION_LOCK_KEY = 7_246_001  # arbitrary, constant: pg_advisory_xact_lock key for migrations
 _NOTIFICATION_LOCK_SPACE = 7_246_003  # first key of the locks of notification_memory() and outage()
 _MAX_ID_ATTEMPTS = 20
-
-
-class MasterAssetRecord(BaseModel):
-    """What the A1→A2 / B1→B2 flows register for one DAM asset in one campaign."""
-
-    dam_asset_id: str
-    campaign_folder_id: str
-    campaign_number: str
-    campaign_name: str
-    local_campaign_id: str | None = None
-    global_master_campaign_id: str | None = None
-    dam_path: str
-    file_name: str
-    extension: str = ""
-    size: int
-    mime_type: str | None = None
-    brand: str | None = None
-    country: str | None = None
-    language: str | None = None
-    metadata: dict[str, Any] = {}
-
-
-class BoxUpload(BaseModel):
-    """A file a workflow put in Box."""
-
-    workflow: str
-    tracking_id: str
-    dam_asset_id: str
-    box_folder_id: str
-    box_file_id: str
-    box_file_name: str
-    sha1: str
-    size: int
-
-
-class CampaignBoxFolder(BaseModel):
-    """The Box folder a DAM→Box workflow keeps for a campaign (found by id, whatever its name)."""
-
-    workflow: str
-    campaign_folder_id: str
-    box_root_folder_id: str
-    box_folder_id: str
-    box_folder_name: str
 
 
 # How long a thread waits for a free pooled connection before giving up (a transient error).

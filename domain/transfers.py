@@ -8,12 +8,16 @@ folder name; :class:`TransferWorkflow` holds exactly those differences, and one 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from pathlib import PurePosixPath
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 
 from domain.box_names import campaign_folder_name
-from domain.campaigns import GLOBAL_COMM, Campaign, DamAsset
+from domain.campaigns import GLOBAL_COMM, Campaign, DamAsset, InvalidCampaign
+from domain.fields import AssetFields, RejectionFields
+from domain.rejections import is_rejected, rejection_details
+from domain.tracking_records import BoxUpload, MasterAssetRecord
 
 
 class TransferWorkflow(BaseModel):
@@ -83,16 +87,73 @@ class CampaignOutcome(StrEnum):
 
 
 class AssetJob(BaseModel):
-    """One asset to copy: everything a transfer task needs, as plain data."""
+    """One asset to copy: everything the copy needs, as plain data."""
 
-    workflow: str
+    workflow: TransferWorkflow
     campaign: Campaign
     asset: DamAsset
     box_folder_id: str = Field(description="Box folder of the campaign (root of the sub-path).")
     box_folder_path: str = Field(description="Path of that folder below the workflow's Box root, for people.")
-    campaign_id_column: str = "local_campaign_id"
-    reuse_tracking_ids: bool = False
     details: dict[str, str] = Field(default_factory=dict, description="Workflow details (A5→A6: rejection fields).")
+
+    @property
+    def what(self) -> str:
+        return f"{self.campaign.number} {self.asset.dam_path}"
+
+
+def master_asset_record(job: AssetJob, fields: AssetFields) -> MasterAssetRecord:
+    """The tracking-database row of a DAM asset in a campaign (full metadata kept as JSONB)."""
+    asset, campaign, meta = job.asset, job.campaign, job.asset.metadata
+
+    def text(field_id: str) -> str | None:
+        value = meta.get(field_id)
+        return None if value in (None, "") else str(value)
+
+    return MasterAssetRecord(
+        dam_asset_id=asset.asset_id, campaign_folder_id=campaign.folder_id, campaign_number=campaign.number,
+        campaign_name=campaign.name, **{job.workflow.campaign_id_column: campaign.number}, dam_path=asset.dam_path,
+        file_name=asset.name, extension=PurePosixPath(asset.name).suffix.lstrip(".").lower(), size=asset.size,
+        mime_type=asset.mime_type, brand=text(fields.brand), country=text(fields.country),
+        language=text(fields.language), metadata={"fields": meta, "metadata_element_list": asset.raw_metadata},
+    )
+
+
+class StoredFile(Protocol):
+    """What the copy decision needs to know of a file in Box."""
+
+    id: str
+    sha1: str
+    size: int
+
+
+class CopyAction(StrEnum):
+    """What to do with an asset, given what was recorded and what Box holds."""
+
+    KEEP = "keep"  # Box holds what was recorded, and it has the asset's size: nothing to send
+    UPLOAD = "upload"  # nothing of it in Box: send it
+    COMPARE = "compare"  # Box holds a file that may differ: compare SHA-1s, send a new version if so
+
+
+def copy_action(previous: BoxUpload | None, existing: StoredFile | None, size: int) -> CopyAction:
+    """The one copy decision of every DAM→Box workflow (``existing``: the recorded Box file, if
+    still there). The common case (never sent) costs two requests: download and upload."""
+    if existing is None:
+        return CopyAction.UPLOAD
+    if previous is not None and previous.sha1 == existing.sha1 and existing.size == size and size > 0:
+        return CopyAction.KEEP
+    return CopyAction.COMPARE
+
+
+def upload_event(outcome: AssetOutcome, replaced: bool, previous: BoxUpload | None, stored_id: str,
+                 moved: bool) -> str | None:
+    """The audit event of a copy (None: Box and the record already agree, nothing to write)."""
+    if replaced:
+        return "updated_in_box"
+    if outcome == AssetOutcome.UPLOADED:
+        return "uploaded_to_box"
+    if previous is not None and previous.box_file_id == stored_id:
+        return "moved_in_box" if moved else None  # renamed or moved in the DAM since: the file followed
+    return "found_in_box"  # a copy left by a run that stopped before recording it
 
 
 class AssetResult(BaseModel):
@@ -197,3 +258,64 @@ class RunSummary(BaseModel):
             + f"; assets: {self.assets_succeeded} succeeded, "
             f"{self.assets_failed} failed, {self.assets_skipped} skipped"
         )
+
+
+class CampaignPlan(BaseModel):
+    """What a run does with one campaign: the assets it copies (as jobs, once its Box folder is
+    known) and the ones the workflow leaves out; or why the campaign cannot be processed."""
+
+    campaign: Campaign
+    chosen: list[DamAsset] = Field(default_factory=list)
+    skipped: list[AssetResult] = Field(default_factory=list)
+    repeated: list[DamAsset] = Field(default_factory=list, description="Listed twice by the DAM: copied once.")
+    details: dict[str, dict[str, str]] = Field(default_factory=dict, description="Per asset id (A5→A6).")
+    box_folder_id: str | None = None
+    box_folder_path: str = ""
+    error: str | None = None
+
+    def jobs(self, workflow: TransferWorkflow) -> list[AssetJob]:
+        if self.error or self.box_folder_id is None:
+            return []
+        return [AssetJob(workflow=workflow, campaign=self.campaign, asset=a, box_folder_id=self.box_folder_id,
+                         box_folder_path=self.box_folder_path, details=self.details.get(a.asset_id, {}))
+                for a in self.chosen]
+
+
+def plan_campaign(workflow: TransferWorkflow, campaign: Campaign, listing: list[DamAsset],
+                  rejection: RejectionFields) -> CampaignPlan:
+    """Which of the campaign's listed assets the workflow copies (each asset once; A5→A6: only
+    the rejected ones, with the reviewers' fields) and which it skips."""
+    assets, repeated = once_per_asset(listing)
+    details = {a.asset_id: rejection_details(a, rejection) for a in assets} if workflow.only_rejected else {}
+    chosen = [a for a in assets if not workflow.only_rejected or is_rejected(a, rejection)]
+    taken = {a.asset_id for a in chosen}
+    skipped = [AssetResult(campaign_number=campaign.number, dam_path=a.dam_path, dam_asset_id=a.asset_id,
+                           outcome=AssetOutcome.SKIPPED, size=a.size, details=details.get(a.asset_id, {}))
+               for a in assets if a.asset_id not in taken]
+    return CampaignPlan(campaign=campaign, chosen=chosen, skipped=skipped, repeated=repeated, details=details,
+                        box_folder_path=workflow.box_folder_name(campaign))
+
+
+def settle_campaign(plan: CampaignPlan, copied: list[AssetResult]) -> CampaignResult:
+    """The campaign's result once its assets were copied (status not moved yet): complete only
+    when every selected asset succeeded."""
+    campaign = plan.campaign
+    if plan.error is not None:
+        return CampaignResult(campaign=campaign, outcome=CampaignOutcome.ERROR, status_before=campaign.status,
+                              status_after=campaign.status, error=plan.error)
+    assets = [r for r in copied if r.campaign_number == campaign.number] + plan.skipped
+    return CampaignResult(campaign=campaign, outcome=campaign_outcome(assets), box_folder_id=plan.box_folder_id,
+                          assets=assets, status_before=campaign.status, status_after=campaign.status)
+
+
+def unusable_campaign(invalid: InvalidCampaign, workflow: TransferWorkflow) -> CampaignResult:
+    """A campaign folder the DAM describes unusably, as an error row of the run."""
+    campaign = Campaign(folder_id=invalid.folder_id, number=invalid.number, name="", status=workflow.from_status)
+    return CampaignResult(campaign=campaign, outcome=CampaignOutcome.ERROR, status_before=campaign.status,
+                          status_after=campaign.status, error=invalid.problem)
+
+
+def left_to_other_run(campaign: Campaign) -> CampaignResult:
+    """A campaign another run of the workflow is working on right now."""
+    return CampaignResult(campaign=campaign, outcome=CampaignOutcome.IN_PROGRESS, status_before=campaign.status,
+                          status_after=campaign.status)

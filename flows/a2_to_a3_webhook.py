@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 
 from prefect import flow, get_run_logger
-from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 
 from blocks.tracking_database import TrackingDatabaseBlock
 from flows.a2_to_a3 import a2_to_a3
 from tasks.localised import take_announced_uploads
+from tasks.runs import current_run_id
 
 WORKFLOW = "a2-to-a3-webhook"
 
@@ -54,7 +54,7 @@ def a2_to_a3_webhook(
     """
     tracking = TrackingDatabaseBlock.load(tracking_db_block)
     db = tracking.get_client()
-    run_id = str(flow_run.id) if flow_run.id else None
+    run_id = current_run_id()
     rounds: list[State] = []
     taken = 0
     stop_at = time.monotonic() + max_minutes * 60

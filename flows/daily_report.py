@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
-from prefect.runtime import flow_run
 
 from blocks.mail_server import MailServer
 from domain.daily_report import (
@@ -19,6 +18,7 @@ from domain.daily_report import (
 from tasks.alerts import alert_on_failure, alert_on_recovery
 from tasks.notify import post_to_channels, send_email, ui_url
 from tasks.report import read_flow_run_history
+from tasks.runs import current_run_id
 
 
 @flow(name="daily-report", log_prints=True, on_failure=[alert_on_failure], on_completion=[alert_on_recovery])
@@ -44,7 +44,7 @@ def daily_report(hours: int = 24, email_block: str = "email", send: bool = True)
                              description=f"Transition flows, {hours} h up to {until:%Y-%m-%d %H:%M} UTC")
     if send:
         mail = MailServer.load(email_block)
-        notification = report_notification(report, str(flow_run.id) if flow_run.id else None, ui_url())
+        notification = report_notification(report, current_run_id(), ui_url())
         send_email(mail, notification)
         if mail.daily_report_to_notification_blocks:
             post_to_channels(mail, notification)

@@ -12,7 +12,6 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 from prefect.flow_runs import pause_flow_run
 from prefect.input import RunInput
-from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 
 from blocks.dam import DamCredentials
@@ -26,6 +25,7 @@ from domain.status_changes import (
     plan_update,
 )
 from tasks.dam import find_campaigns, find_campaigns_by_number_or_name, set_campaign_status
+from tasks.runs import current_run_id
 
 # How long a paused run waits for the operator before it fails (nothing changed).
 CONFIRMATION_TIMEOUT_S = 3600
@@ -125,7 +125,7 @@ def _apply(plan: StatusChangePlan, dam: DamCredentials, tracking: TrackingDataba
         return Completed(message=f"Dry run, nothing changed. {plan.describe()}. Run again with confirm=true "
                                  f"to apply.", data=_data(plan, applied=False))
 
-    run_id = str(flow_run.id) if flow_run.id else None
+    run_id = current_run_id()
     rows, failed = [], 0
     for change in plan.changes:
         moved = set_campaign_status(dam, change.campaign, change.to_status, return_state=True)

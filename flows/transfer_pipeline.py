@@ -8,10 +8,8 @@ summary message.
 
 from __future__ import annotations
 
-from contextlib import ExitStack
-
 from prefect import Flow, flow, get_run_logger
-from prefect.artifacts import create_progress_artifact, create_table_artifact
+from prefect.artifacts import create_table_artifact
 from prefect.futures import PrefectFuture
 from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -21,31 +19,30 @@ from blocks.dam import DamCredentials
 from blocks.mail_server import MailServer
 from blocks.status_webhook import StatusWebhook
 from blocks.tracking_database import TrackingDatabaseBlock
-from domain.campaigns import Campaign, DamAsset
+from domain.campaigns import Campaign
 from domain.fields import load_dam_fields
 from domain.notifications import campaign_notification
-from domain.rejections import is_rejected, rejection_details
 from domain.transfers import (
-    AssetJob,
     AssetOutcome,
-    AssetResult,
     CampaignOutcome,
+    CampaignPlan,
     CampaignResult,
     RunSummary,
     TransferWorkflow,
-    campaign_outcome,
-    once_per_asset,
+    left_to_other_run,
+    plan_campaign,
+    settle_campaign,
+    unusable_campaign,
 )
 from tasks.alerts import alert_on_failure, alert_on_recovery
 from tasks.box import campaign_box_folder
 from tasks.dam import list_campaign_assets, search_campaigns, set_campaign_status
+from tasks.engine import MAX_CONCURRENCY
 from tasks.notify import send_emails
-from tasks.transfer import share_out, transfer_assets
+from tasks.runs import current_run_id
+from tasks.tracking import claimed_campaigns, record_failures
+from tasks.transfer import copy_assets
 from tasks.webhook import send_status_webhook
-
-# How much the DAM and Box may be asked at once by one run (the flows' task runners allow more).
-MAX_CONCURRENCY = 64
-
 
 _PARAMETERS_DOC = """
     Args:
@@ -110,189 +107,110 @@ def run_transfer_workflow(
     max_concurrent_transfers: int,
 ) -> State:
     """Run one DAM→Box workflow over every pending campaign; return the run's final state."""
-    logger = get_run_logger()
     if not 1 <= max_concurrent_transfers <= MAX_CONCURRENCY:
         raise ValueError(f"max_concurrent_transfers must be between 1 and {MAX_CONCURRENCY}")
-    dam = DamCredentials.load(dam_block)
-    box = BoxCredentials.load(box_block)
-    tracking = TrackingDatabaseBlock.load(tracking_db_block)
-    mail = MailServer.load(email_block)
+    dam, box = DamCredentials.load(dam_block), BoxCredentials.load(box_block)
+    tracking, mail = TrackingDatabaseBlock.load(tracking_db_block), MailServer.load(email_block)
     webhook = StatusWebhook.load(webhook_block) if webhook_block else None
     tracking.get_client()  # fail fast (and migrate) before touching the DAM or Box
 
     # 1. Campaigns in the starting status, oldest first, bounded per run.
     search = search_campaigns(dam, workflow.from_status, campaign_type=workflow.campaign_type,
                               campaign_number=campaign_number, limit=max_campaigns)
-    campaigns = search.campaigns
-    unusable = [_campaign_error(Campaign(folder_id=i.folder_id, number=i.number, name="", status=workflow.from_status),
-                                i.problem) for i in search.invalid]
+    # 2. Each campaign is held by one run of the workflow at a time; the others leave it.
+    with claimed_campaigns(tracking, workflow, search.campaigns) as (mine, busy):
+        # 3. Walk each campaign's folder, choose its assets, prepare its Box folder.
+        plans = prepare_campaigns(workflow, mine, dam, box, tracking, box_root_folder_id)
+        # 4. Copy every chosen asset, at most max_concurrent_transfers at a time.
+        jobs = [job for plan in plans for job in plan.jobs(workflow)]
+        get_run_logger().info("Transferring %d asset(s) of %d campaign(s), %d at a time", len(jobs), len(mine),
+                              max_concurrent_transfers)
+        copied = copy_assets(jobs, dam, box, tracking, limit=max_concurrent_transfers, label=workflow.name)
+        # 5. A campaign moves on only when every asset succeeded.
+        settled = {p.campaign.folder_id: move_status(workflow, settle_campaign(p, copied), dam, webhook)
+                   for p in plans}
+    results = [settled.get(c.folder_id) or left_to_other_run(c) for c in search.campaigns]
+    results += [unusable_campaign(i, workflow) for i in search.invalid]
+    record_failures(tracking, workflow.name, [r for r in results if r.outcome != CampaignOutcome.IN_PROGRESS],
+                    return_state=True)  # a failure here must not lose the artifacts and emails
+    # 6. What happened, for people (emails, artifacts) and for the daily report (state message).
+    return publish_run(workflow, results, mail, tracking)
 
-    # Each campaign is claimed for this run (a lock in the tracking database, dropped if the
-    # process dies): a campaign another run of this workflow is working on is left to it.
-    with ExitStack() as claims:
-        db = tracking.get_client()
-        mine = [c for c in campaigns if claims.enter_context(db.claim(f"{workflow.name}:{c.folder_id}"))]
-        busy = {c.folder_id: CampaignResult(campaign=c, outcome=CampaignOutcome.IN_PROGRESS,
-                                            status_before=c.status, status_after=c.status)
-                for c in campaigns if c not in mine}
-        if busy:
-            logger.warning("Left to the run already working on them: %s",
-                           ", ".join(r.campaign.number for r in busy.values()))
-        campaigns_found, campaigns = campaigns, mine
 
-        # 2. Walk each campaign's folder; prepare its Box folder.
-        fields = load_dam_fields()
-        folder_name = getattr(fields.campaign.folders, workflow.source_folder)
+def prepare_campaigns(workflow: TransferWorkflow, campaigns: list[Campaign], dam: DamCredentials,
+                      box: BoxCredentials, tracking: TrackingDatabaseBlock, box_root_folder_id: str
+                      ) -> list[CampaignPlan]:
+    """Each campaign's plan: its listing walked and filtered, its Box folder made (all in parallel).
+    A campaign whose listing or folder fails gets the error, the others go on."""
+    logger, fields = get_run_logger(), load_dam_fields()
+    folder_name = getattr(fields.campaign.folders, workflow.source_folder)
+    listings = [(c, list_campaign_assets.submit(dam, c, folder_name)) for c in campaigns]
+    plans, folders = [], []
+    for campaign, listing in listings:
+        if not _settled(listing):
+            plans.append(CampaignPlan(campaign=campaign, error=listing.state.message or "listing failed"))
+            continue
+        plan = plan_campaign(workflow, campaign, listing.result(), fields.rejection)
+        if plan.repeated:
+            logger.warning("Campaign %s: the DAM listed %d asset(s) twice (%s); each is copied once",
+                           campaign.number, len(plan.repeated), ", ".join(a.dam_path for a in plan.repeated[:5]))
+        plans.append(plan)
+        if plan.chosen:  # a campaign with nothing to send gets no Box folder
+            folders.append((plan, campaign_box_folder.submit(box, tracking, workflow, campaign, box_root_folder_id)))
+    for plan, folder in folders:
+        if _settled(folder):
+            plan.box_folder_id = folder.result()
+        else:
+            plan.error = folder.state.message or "the Box folder could not be prepared"
+    return plans
 
-        def selected(asset: DamAsset) -> bool:
-            return not workflow.only_rejected or is_rejected(asset, fields.rejection)
 
-        def details(asset: DamAsset) -> dict[str, str]:
-            return rejection_details(asset, fields.rejection) if workflow.only_rejected else {}
+def move_status(workflow: TransferWorkflow, result: CampaignResult, dam: DamCredentials,
+                webhook: StatusWebhook | None) -> CampaignResult:
+    """Set the campaign's next status when all its assets succeeded (and tell the status
+    webhook); a failure is recorded on the result, never raised."""
+    number, status = result.campaign.number, result.campaign.status
+    if result.outcome == CampaignOutcome.NO_ASSETS:
+        get_run_logger().warning("Campaign %s has no assets to transfer; status stays %s", number, status)
+    elif result.outcome == CampaignOutcome.PARTIAL:
+        get_run_logger().error("Campaign %s: %d of %d asset(s) failed; status stays %s", number,
+                               len(result.failed_assets), len(result.assets), status)
+    if result.outcome != CampaignOutcome.COMPLETE:
+        return result
+    moved = set_campaign_status(dam, result.campaign, workflow.to_status, return_state=True)
+    if moved.is_failed():
+        return result.model_copy(update={"outcome": CampaignOutcome.ERROR, "error": f"status not changed: {moved.message}"})
+    result = result.model_copy(update={"status_after": workflow.to_status})
+    if webhook is not None:
+        told = send_status_webhook(webhook, result.campaign, workflow.to_status, return_state=True)
+        if told.is_failed():
+            error = f"status moved to {workflow.to_status} but the status webhook failed: {told.message}"
+            result = result.model_copy(update={"error": error})
+    return result
 
-        listings = {c.folder_id: list_campaign_assets.submit(dam, c, folder_name) for c in campaigns}
-        results: dict[str, CampaignResult] = {}
-        jobs: list[AssetJob] = []
-        skipped: dict[str, list[AssetResult]] = {}
-        folders: dict[str, tuple[list[DamAsset], PrefectFuture]] = {}
-        for campaign in campaigns:
-            listing = listings[campaign.folder_id]
-            listing.wait()
-            if listing.state.is_failed():
-                results[campaign.folder_id] = _campaign_error(campaign, listing.state.message)
-                continue
-            assets, repeated = once_per_asset(listing.result())
-            if repeated:
-                logger.warning("Campaign %s: the DAM listed %d asset(s) twice (%s); each is copied once",
-                               campaign.number, len(repeated), ", ".join(a.dam_path for a in repeated[:5]))
-            chosen = [a for a in assets if selected(a)]
-            skipped[campaign.folder_id] = [
-                AssetResult(campaign_number=campaign.number, dam_path=a.dam_path, dam_asset_id=a.asset_id,
-                            outcome=AssetOutcome.SKIPPED, size=a.size, details=details(a))
-                for a in assets if not selected(a)
-            ]
-            if chosen:  # a campaign with nothing to send gets no Box folder
-                folders[campaign.folder_id] = (chosen, campaign_box_folder.submit(box, tracking, workflow, campaign,
-                                                                                  box_root_folder_id))
-        for campaign in campaigns:  # the campaigns' folders were prepared in parallel
-            if campaign.folder_id not in folders:
-                continue
-            chosen, folder = folders[campaign.folder_id]
-            folder.wait()
-            if not folder.state.is_completed():
-                results[campaign.folder_id] = _campaign_error(campaign, folder.state.message)
-                continue
-            box_folder_id, folder_path = folder.result(), workflow.box_folder_name(campaign)
-            results[campaign.folder_id] = CampaignResult(campaign=campaign, outcome=CampaignOutcome.PARTIAL,
-                                                         box_folder_id=box_folder_id, status_before=campaign.status,
-                                                         status_after=campaign.status)
-            jobs += [AssetJob(workflow=workflow.name, campaign=campaign, asset=a, box_folder_id=box_folder_id,
-                              box_folder_path=folder_path, campaign_id_column=workflow.campaign_id_column,
-                              reuse_tracking_ids=workflow.reuse_tracking_ids, details=details(a))
-                     for a in chosen]
 
-        # 3. Copy every selected asset, at most max_concurrent_transfers at a time.
-        logger.info("Transferring %d asset(s) of %d campaign(s), %d at a time",
-                    len(jobs), len(campaigns), max_concurrent_transfers)
-        asset_results = _transfer_all(jobs, dam, box, tracking, max_concurrent_transfers, workflow)
-
-        # 4. Per campaign: status moves only when every asset succeeded.
-        for campaign in campaigns:
-            result = results.get(campaign.folder_id) or CampaignResult(
-                campaign=campaign, outcome=CampaignOutcome.NO_ASSETS, status_before=campaign.status,
-                status_after=campaign.status)
-            if result.outcome == CampaignOutcome.ERROR:
-                continue
-            result.assets = [r for r in asset_results if r.campaign_number == campaign.number]
-            result.assets += skipped.get(campaign.folder_id, [])
-            result.outcome = campaign_outcome(result.assets)
-            if result.outcome == CampaignOutcome.COMPLETE:
-                moved = set_campaign_status(dam, campaign, workflow.to_status, return_state=True)
-                if moved.is_failed():
-                    result.outcome, result.error = CampaignOutcome.ERROR, f"status not changed: {moved.message}"
-                else:
-                    result.status_after = workflow.to_status
-                    if webhook is not None:
-                        told = send_status_webhook(webhook, campaign, workflow.to_status, return_state=True)
-                        if told.is_failed():
-                            result.error = f"status moved to {workflow.to_status} but the status webhook failed: " \
-                                           f"{told.message}"
-            elif result.outcome == CampaignOutcome.NO_ASSETS:
-                logger.warning("Campaign %s has no assets to transfer; status stays %s", campaign.number, campaign.status)
-            else:
-                logger.error("Campaign %s: %d of %d asset(s) failed; status stays %s", campaign.number,
-                             len(result.failed_assets), len(result.assets), campaign.status)
-            results[campaign.folder_id] = result
-    _record_failures(tracking, workflow, list(results.values()) + unusable)
-
-    # 5. What happened, for people (emails, artifact) and for the daily report (state message).
-    results.update(busy)
-    ordered = [results[c.folder_id] for c in campaigns_found] + unusable
-    from prefect.runtime import flow_run
-
-    run_id = str(flow_run.id) if flow_run.id else None
-    unsent = send_emails(mail, [campaign_notification(workflow.name, r, run_id) for r in ordered
-                                if r.outcome != CampaignOutcome.IN_PROGRESS], tracking)  # once per situation
-    _publish_table(workflow, ordered)
-    _publish_campaigns(workflow, ordered)
-    summary = RunSummary.of(workflow.name, ordered)
+def publish_run(workflow: TransferWorkflow, results: list[CampaignResult], mail: MailServer,
+                tracking: TrackingDatabaseBlock) -> State:
+    """Emails (once per situation), the run's two tables, and its final state with a summary."""
+    run_id = current_run_id()
+    unsent = send_emails(mail, [campaign_notification(workflow.name, r, run_id) for r in results
+                                if r.outcome != CampaignOutcome.IN_PROGRESS], tracking)
+    _publish_table(workflow, results)
+    _publish_campaigns(workflow, results)
+    summary = RunSummary.of(workflow.name, results)
     if unsent:
-        logger.error("%d email(s) could not be sent", unsent)
-    logger.info(summary.message())
-    data = {"summary": summary.model_dump(), "campaigns": [_campaign_row(r) for r in ordered]}
+        get_run_logger().error("%d email(s) could not be sent", unsent)
+    get_run_logger().info(summary.message())
+    data = {"summary": summary.model_dump(), "campaigns": [_campaign_row(r) for r in results]}
     if summary.ok:
         return Completed(message=summary.message(), data=data)
-    return Failed(message=summary.message() + _first_errors(ordered), data=data)
+    return Failed(message=summary.message() + _first_errors(results), data=data)
 
 
-def _transfer_all(jobs: list[AssetJob], dam: DamCredentials, box: BoxCredentials, tracking: TrackingDatabaseBlock,
-                  limit: int, workflow: TransferWorkflow) -> list[AssetResult]:
-    """Copy every job, ``limit`` lanes in parallel; a progress bar artifact follows the assets."""
-    if not jobs:
-        return []
-    progress = create_progress_artifact(0.0, key=f"{workflow.name}-progress",
-                                        description=f"{workflow.name}: assets copied in this run")
-    lanes = min(limit, len(jobs))
-    results: list[AssetResult] = []
-    broken: list[str] = []
-    with share_out(jobs) as work:
-        futures = [transfer_assets.submit(work, dam, box, tracking, lane=f"{i + 1}-of-{lanes}",
-                                          progress_artifact_id=str(progress)) for i in range(lanes)]
-        for future in futures:
-            future.wait()
-            if future.state.is_completed():
-                results += future.result()
-            else:
-                broken.append(future.state.message or future.state.name)
-    # A lane that broke (not one asset: the lane itself) loses track of the asset it held:
-    # report every asset without a result; the next run redoes it (idempotent).
-    done = {(r.campaign_number, r.dam_asset_id) for r in results}
-    reason = f"not transferred: a transfer lane ended early ({'; '.join(broken)})" if broken else "not transferred"
-    results += [AssetResult.failed(job, reason) for job in jobs if (job.campaign.number, job.asset.asset_id) not in done]
-    return results
-
-
-def _campaign_error(campaign: Campaign, message: str | None) -> CampaignResult:
-    return CampaignResult(campaign=campaign, outcome=CampaignOutcome.ERROR, status_before=campaign.status,
-                          status_after=campaign.status, error=message or "unknown error")
-
-
-def _record_failures(tracking: TrackingDatabaseBlock, workflow: TransferWorkflow,
-                     results: list[CampaignResult]) -> None:
-    """Audit events for what failed, so the tracking database tells the whole story."""
-    from prefect.runtime import flow_run
-
-    db = tracking.get_client()
-    run_id = str(flow_run.id) if flow_run.id else None
-    for result in results:
-        if result.outcome == CampaignOutcome.ERROR:
-            db.add_event(workflow=workflow.name, event="campaign_failed", campaign_number=result.campaign.number,
-                         detail={"error": result.error}, flow_run_id=run_id)
-        for asset in result.failed_assets:
-            db.add_event(workflow=workflow.name, event="transfer_failed", dam_asset_id=asset.dam_asset_id,
-                         campaign_number=asset.campaign_number, detail={"error": asset.error,
-                                                                        "dam_path": asset.dam_path},
-                         flow_run_id=run_id)
+def _settled(future: PrefectFuture) -> bool:
+    """Wait for ``future``; True when it completed."""
+    future.wait()
+    return future.state.is_completed()
 
 
 def _publish_table(workflow: TransferWorkflow, results: list[CampaignResult]) -> None:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
+from prefect import get_run_logger
 
 from blocks.box import BoxCredentials
 from blocks.tracking_database import TrackingDatabaseBlock
@@ -13,17 +12,16 @@ from clients.tracking_db import CampaignBoxFolder
 from domain.box_names import box_safe_name
 from domain.campaigns import Campaign
 from domain.transfers import DAM_TO_BOX, TransferWorkflow
-from tasks.retry import IO_RETRIES
+from tasks.retry import io_task
 
 
-@task(name="ensure-box-folder", task_run_name="box-folder-{name}", cache_policy=NO_CACHE, **IO_RETRIES)
+@io_task(name="ensure-box-folder", task_run_name="box-folder-{name}")
 def ensure_box_folder(box: BoxCredentials, parent_folder_id: str, name: str) -> str:
     """The id of Box folder ``parent/name``, created when missing (safe against races)."""
     return box.get_client().ensure_folder_path(parent_folder_id, [name])
 
 
-@task(name="campaign-box-folder", task_run_name="box-folder-{campaign.number}", cache_policy=NO_CACHE,
-      **IO_RETRIES)
+@io_task(name="campaign-box-folder", task_run_name="box-folder-{campaign.number}")
 def campaign_box_folder(box: BoxCredentials, tracking: TrackingDatabaseBlock, workflow: TransferWorkflow,
                         campaign: Campaign, root_folder_id: str) -> str:
     """The campaign's one Box folder for ``workflow``, named after the campaign as the DAM names it now.

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
+from prefect import get_run_logger
 
 from blocks.box import BoxCredentials
 from clients.box import BoxWebhook
 from clients.errors import Conflict, NotFound
-from tasks.retry import IO_RETRIES
+from tasks.retry import io_task
 
 AGENCY_UPLOAD_TRIGGERS = ["FILE.UPLOADED"]
 
 
-@task(name="ensure-box-webhook", cache_policy=NO_CACHE, **IO_RETRIES)
+@io_task(name="ensure-box-webhook")
 def ensure_folder_webhook(box: BoxCredentials, folder_id: str, address: str) -> tuple[str, BoxWebhook]:
     """The folder's webhook to ``address`` for uploads: ``created``, ``updated`` (another address or
     other triggers) or ``unchanged``. Idempotent, and safe when two runs create it at once (Box
@@ -33,13 +32,13 @@ def ensure_folder_webhook(box: BoxCredentials, folder_id: str, address: str) -> 
     return "updated", store.update_webhook(hook.id, address, AGENCY_UPLOAD_TRIGGERS)
 
 
-@task(name="list-box-webhooks", cache_policy=NO_CACHE, **IO_RETRIES)
+@io_task(name="list-box-webhooks")
 def list_folder_webhooks(box: BoxCredentials, folder_id: str) -> list[BoxWebhook]:
     """The app's webhooks on the folder (at most one, by Box's rule)."""
     return box.get_client().list_webhooks(folder_id)
 
 
-@task(name="delete-box-webhooks", cache_policy=NO_CACHE, **IO_RETRIES)
+@io_task(name="delete-box-webhooks")
 def delete_folder_webhooks(box: BoxCredentials, folder_id: str) -> list[BoxWebhook]:
     """Remove the app's webhooks on the folder; the ones removed (none: nothing to do)."""
     store, removed = box.get_client(), []

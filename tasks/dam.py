@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
+from prefect import get_run_logger
 
 from blocks.dam import DamCredentials
 from clients.errors import NotFound
 from domain.campaigns import Campaign, CampaignSearch, DamAsset, InvalidCampaign
-from tasks.retry import IO_RETRIES
+from tasks.retry import io_task
 
 
-@task(name="find-campaigns", cache_policy=NO_CACHE, **IO_RETRIES)
+@io_task(name="find-campaigns")
 def find_campaigns(dam: DamCredentials, status: str, campaign_type: str | None = None,
                    campaign_number: str | None = None, limit: int | None = None) -> list[Campaign]:
     """Campaigns in ``status`` (and of ``campaign_type``), oldest first, at most ``limit``.
@@ -22,7 +21,7 @@ def find_campaigns(dam: DamCredentials, status: str, campaign_type: str | None =
     return _search(dam, status, campaign_type, campaign_number, limit).campaigns
 
 
-@task(name="search-campaigns", cache_policy=NO_CACHE, **IO_RETRIES)
+@io_task(name="search-campaigns")
 def search_campaigns(dam: DamCredentials, status: str, campaign_type: str | None = None,
                      campaign_number: str | None = None, limit: int | None = None) -> CampaignSearch:
     """:func:`find_campaigns`, also returning the campaign folders it left out and why (so a
@@ -50,8 +49,7 @@ def _search(dam: DamCredentials, status: str, campaign_type: str | None, campaig
     return CampaignSearch(campaigns=campaigns, invalid=invalid)
 
 
-@task(name="list-campaign-assets", task_run_name="list-assets-{campaign.number}", cache_policy=NO_CACHE,
-      **IO_RETRIES)
+@io_task(name="list-campaign-assets", task_run_name="list-assets-{campaign.number}")
 def list_campaign_assets(dam: DamCredentials, campaign: Campaign, folder_name: str) -> list[DamAsset]:
     """Every asset under the campaign's ``folder_name`` folder, walked recursively."""
     client = dam.get_client()
@@ -64,21 +62,20 @@ def list_campaign_assets(dam: DamCredentials, campaign: Campaign, folder_name: s
     return assets
 
 
-@task(name="get-campaign", cache_policy=NO_CACHE, **IO_RETRIES)
+@io_task(name="get-campaign")
 def get_campaign(dam: DamCredentials, folder_id: str) -> Campaign:
     """The campaign folder as the DAM has it now (number, name, status)."""
     return dam.get_client().get_campaign(folder_id)
 
 
-@task(name="set-campaign-status", task_run_name="set-status-{campaign.number}-{status}", cache_policy=NO_CACHE,
-      **IO_RETRIES)
+@io_task(name="set-campaign-status", task_run_name="set-status-{campaign.number}-{status}")
 def set_campaign_status(dam: DamCredentials, campaign: Campaign, status: str) -> None:
     """Move the campaign to ``status`` in the DAM (lock, update, unlock)."""
     dam.get_client().set_campaign_status(campaign.folder_id, status)
     get_run_logger().info("Campaign %s: status %s → %s", campaign.number, campaign.status, status)
 
 
-@task(name="find-campaigns-by-number-or-name", cache_policy=NO_CACHE, **IO_RETRIES)
+@io_task(name="find-campaigns-by-number-or-name")
 def find_campaigns_by_number_or_name(dam: DamCredentials, search: str) -> list[Campaign]:
     """The campaign whose number is ``search``; when none, every campaign whose name contains it."""
     found = dam.get_client().find_campaigns_by_number_or_name(search)

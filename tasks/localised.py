@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
+from prefect import get_run_logger
 from prefect.runtime import flow_run
 
 from blocks.box import BoxCredentials
@@ -16,10 +15,10 @@ from domain.asset_representation import localised_representation
 from domain.fields import load_dam_fields
 from domain.file_names import ReturnedFileName
 from domain.localised_files import AgencyFile, ImportOutcome, ImportResult
-from tasks.retry import IO_RETRIES
+from tasks.retry import io_task
 
 
-@task(name="list-agency-files", cache_policy=NO_CACHE, **IO_RETRIES)
+@io_task(name="list-agency-files")
 def list_agency_files(box: BoxCredentials, folder_id: str) -> list[AgencyFile]:
     """Every file below the agency-upload folder (marker paging, 1,000 per call)."""
     files = [AgencyFile(box_file_id=f.id, name=f.name, sub_path=path, size=f.size, sha1=f.sha1)
@@ -28,7 +27,7 @@ def list_agency_files(box: BoxCredentials, folder_id: str) -> list[AgencyFile]:
     return files
 
 
-@task(name="find-announced-agency-files", cache_policy=NO_CACHE, **IO_RETRIES)
+@io_task(name="find-announced-agency-files")
 def find_agency_files(box: BoxCredentials, folder_id: str, box_file_ids: list[str]) -> list[AgencyFile]:
     """The files Box's webhook announced that are still below the agency-upload folder (one call
     each, no listing); files gone meanwhile or outside the folder are left out."""
@@ -39,7 +38,7 @@ def find_agency_files(box: BoxCredentials, folder_id: str, box_file_ids: list[st
     return files
 
 
-@task(name="take-announced-uploads", cache_policy=NO_CACHE, **IO_RETRIES)
+@io_task(name="take-announced-uploads")
 def take_announced_uploads(tracking: TrackingDatabaseBlock, flow_run_id: str | None, limit: int) -> list[str]:
     """The Box file ids the webhook receiver recorded and no run has taken yet, now this run's."""
     ids = tracking.get_client().take_webhook_uploads(flow_run_id, limit)
@@ -47,7 +46,7 @@ def take_announced_uploads(tracking: TrackingDatabaseBlock, flow_run_id: str | N
     return ids
 
 
-@task(name="import-localised-file", task_run_name="import-{file.name}", cache_policy=NO_CACHE, **IO_RETRIES)
+@io_task(name="import-localised-file", task_run_name="import-{file.name}")
 def import_localised_file(file: AgencyFile, name: ReturnedFileName, master: dict, dam: DamCredentials,
                           box: BoxCredentials, tracking: TrackingDatabaseBlock, creativex: CreativeXCredentials,
                           keep_files: bool = False, dry_run: bool = False) -> ImportResult:

@@ -17,8 +17,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
+from prefect import get_run_logger
 from prefect.exceptions import MissingContextError
 from prefect.settings import PREFECT_UI_URL
 from pydantic import ValidationError
@@ -27,7 +26,7 @@ from blocks.mail_server import MailServer
 from blocks.tracking_database import TrackingDatabaseBlock
 from domain.notification_rules import decide
 from domain.notifications import Notification, chat_message, render
-from tasks.retry import IO_RETRIES
+from tasks.retry import io_task
 
 
 def ui_url() -> str | None:
@@ -43,7 +42,7 @@ def logger() -> Any:
         return logging.getLogger("content_scaling.notify")
 
 
-@task(name="send-email", task_run_name="email-{notification.kind}", cache_policy=NO_CACHE, **IO_RETRIES)
+@io_task(name="send-email", task_run_name="email-{notification.kind}")
 def send_email(mail: MailServer, notification: Notification, tracking: TrackingDatabaseBlock | None = None) -> bool:
     """Render one notification (HTML + plain text, linked to its flow run) and send it to its
     recipients. With ``tracking``, a notification about a situation is sent only when the

@@ -6,8 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from prefect import get_client, get_run_logger, task
-from prefect.cache_policies import NO_CACHE
+from prefect import get_client, get_run_logger
 from prefect.client.schemas.filters import (
     ArtifactFilter,
     ArtifactFilterFlowRunId,
@@ -20,11 +19,12 @@ from prefect.client.schemas.filters import (
 from prefect.client.schemas.sorting import FlowRunSort
 
 from domain.daily_report import RunRecord
+from tasks.retry import io_task
 
 PAGE = 200  # the server's maximum page size
 
 
-@task(name="read-flow-run-history", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
+@io_task(name="read-flow-run-history")
 def read_flow_run_history(flow_names: list[str], since: datetime, until: datetime) -> list[RunRecord]:
     """Every run of ``flow_names`` that ended in [since, until), with its table artifacts (paged)."""
     with get_client(sync_client=True) as client:

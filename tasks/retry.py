@@ -1,57 +1,45 @@
-"""The retry policy every I/O task shares: retry only what may pass (``TransientError``)."""
+"""Tasks and the transfer engine run their work under the unit layer of the one retry policy.
+
+:mod:`clients.retry` says what is retried where. Here: :func:`io_task` makes a Prefect task
+whose body is one unit of work, tried again (``UNIT_RETRIES``) only for failures no client
+could replay, with ``Retry-After`` honoured; :func:`run_unit` does the same for one item of a
+batch (the engine's assets and files), so one failing item never retries the others.
+
+Prefect's own task retries are not used: they restart a task with no memory of what the
+requests inside it already retried, which is how attempts used to multiply (up to 20 per Box
+call). Each retry is logged on the run with its reason and wait.
+"""
 
 from __future__ import annotations
 
-import os
-import random
-import time
+import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from prefect.tasks import exponential_backoff
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
 
-from clients.errors import is_retryable
+from clients.retry import UNIT_RETRIES, RetryPolicy
 
 T = TypeVar("T")
 
 
-def retry_on_transient(task: Any, task_run: Any, state: Any) -> bool:
-    """Retry condition: 429/5xx/timeouts/dropped connections yes; auth, not-found, bad data no."""
-    try:
-        state.result()
-    except Exception as exc:  # noqa: BLE001 - we only classify it
-        return is_retryable(exc)
-    return False
+def run_unit(fn: Callable[[], T], what: str, policy: RetryPolicy = UNIT_RETRIES) -> T:
+    """``fn()`` as one unit of work: retried per ``policy``, each retry logged on the run."""
+    return policy.run(fn, what, warn=get_run_logger().warning)
 
 
-# Box's SDK already retries 429/5xx per request; these task retries cover what it cannot
-# (a streamed body cannot be replayed, dropped DAM downloads, database hiccups).
-# CONTENT_SCALING_RETRY_BACKOFF_S tunes the base delay (tests use a fraction of a second).
-BACKOFF_SECONDS = float(os.environ.get("CONTENT_SCALING_RETRY_BACKOFF_S", "2"))
-IO_RETRIES: dict[str, Any] = dict(
-    retries=3,
-    retry_delay_seconds=exponential_backoff(backoff_factor=BACKOFF_SECONDS),
-    retry_jitter_factor=0.5,
-    retry_condition_fn=retry_on_transient,
-)
+def io_task(**task_options: Any) -> Callable[[Callable[..., T]], Any]:
+    """``@task(...)`` for a task that talks to another system: no result cache, and its body
+    is one unit of work (:func:`run_unit`) named after the task."""
 
+    def decorate(fn: Callable[..., T]) -> Any:
+        what = task_options.get("name", fn.__name__)
 
-def call_with_retries(fn: Callable[[], T], what: str, log: Callable[[str], None] | None = None) -> T:
-    """``fn()`` with the same policy as ``IO_RETRIES``, for work done inside a task that handles
-    many items (one failing item must not retry, or fail, the others).
+        @functools.wraps(fn)
+        def unit(*args: Any, **kwargs: Any) -> T:
+            return run_unit(lambda: fn(*args, **kwargs), what)
 
-    Waits at least a ``Retry-After`` the other system asked for (capped at a minute).
-    """
-    attempts = IO_RETRIES["retries"] + 1
-    for attempt in range(1, attempts + 1):
-        try:
-            return fn()
-        except Exception as exc:
-            if attempt == attempts or not is_retryable(exc):
-                raise
-            delay = BACKOFF_SECONDS * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)
-            delay = max(delay, min(float(getattr(exc, "retry_after", None) or 0), 60.0))
-            if log is not None:
-                log(f"{what}: {exc}; attempt {attempt + 1} of {attempts} in {delay:.1f} s")
-            time.sleep(delay)
-    raise AssertionError("unreachable")
+        return task(cache_policy=NO_CACHE, **task_options)(unit)
+
+    return decorate

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
+from prefect import get_run_logger
 
 from blocks.status_webhook import StatusWebhook
 from blocks.tracking_database import TrackingDatabaseBlock
 from clients.webhook import StatusMessage
 from domain.campaigns import Campaign
-from tasks.retry import IO_RETRIES
+from tasks.retry import io_task
 
 
-@task(name="send-live-campaign-webhook", task_run_name="live-campaign-{campaign.number}", cache_policy=NO_CACHE,
-      **IO_RETRIES)
+@io_task(name="send-live-campaign-webhook", task_run_name="live-campaign-{campaign.number}")
 def send_live_campaign_webhook(campaign: Campaign, webhook: StatusWebhook, tracking: TrackingDatabaseBlock) -> bool:
     """Send ``Live Campaign: NO`` for an A4 campaign unless it was ever sent; True when sent now.
 
@@ -33,8 +31,7 @@ def send_live_campaign_webhook(campaign: Campaign, webhook: StatusWebhook, track
     return True
 
 
-@task(name="send-status-webhook", task_run_name="status-webhook-{campaign.number}-{status}", cache_policy=NO_CACHE,
-      **IO_RETRIES)
+@io_task(name="send-status-webhook", task_run_name="status-webhook-{campaign.number}-{status}")
 def send_status_webhook(webhook: StatusWebhook, campaign: Campaign, status: str) -> None:
     """Tell the status webhook that the campaign moved to ``status`` (not live yet)."""
     webhook.get_client().send(StatusMessage(campaign_number=campaign.number, campaign_name=campaign.name,

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import os
 
-# Before anything imports prefect or the tasks: quiet, offline, fast retries.
+# Before anything imports prefect or the tasks: quiet and offline.
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
-os.environ.setdefault("CONTENT_SCALING_RETRY_BACKOFF_S", "0.05")
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 
 import secrets  # noqa: E402

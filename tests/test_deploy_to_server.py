@@ -188,7 +188,7 @@ def test_deploy_all_run_one_campaign_and_alert_on_crash(server: Server, tmp_path
 
     worker_log = open(tmp_path / "worker.log", "wb")  # noqa: SIM115 - closed below
     worker = subprocess.Popen([sys.executable, "-m", "prefect", "worker", "start", "--pool", "content-scaling",
-                               "--limit", "4"], env={**env, "CONTENT_SCALING_RETRY_BACKOFF_S": "0.05"}, cwd=ROOT,
+                               "--limit", "4"], env=env, cwd=ROOT,
                               stdout=worker_log, stderr=subprocess.STDOUT, start_new_session=True)
     commands: dict[tuple[str, str], subprocess.Popen] = {}
     try:

@@ -63,7 +63,7 @@ def test_an_agency_upload_reaches_the_dam_through_the_webhook_trigger(server, tm
     from simulators.creativex import CreativeXSimulator
 
     # The production setup: API authentication on the server, the tracking database as its role.
-    env = {**server.env, "CONTENT_SCALING_RETRY_BACKOFF_S": "0.05"}
+    env = dict(server.env)
     tracking_dsn = restricted_tracking_dsn
     cx_key = secrets.token_urlsafe(12)
     cx = ServerThread(CreativeXSimulator(api_key=cx_key).app).start()

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from domain.campaigns import Campaign, DamAsset
-from domain.transfers import AssetJob, transfer_order
+from domain.transfers import A1_TO_A2, AssetJob, transfer_order
 
 CAMPAIGN = Campaign(folder_id="f1", number="C000000001", name="Lanes", status="A1")
 
 
 def job(name: str, size: int) -> AssetJob:
-    return AssetJob(workflow="a1-to-a2", campaign=CAMPAIGN, asset=DamAsset(asset_id=name, name=name, size=size),
+    return AssetJob(workflow=A1_TO_A2, campaign=CAMPAIGN, asset=DamAsset(asset_id=name, name=name, size=size),
                     box_folder_id="1", box_folder_path="C000000001-Lanes")
 
 
