@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from domain.campaigns import CampaignStatus
+from domain.file_names import FileNameError, ReturnedFileName, parse_returned_file_name
+
+WORKFLOW = "a2-to-a3"
 
 
 class AgencyFile(BaseModel):
@@ -87,3 +91,55 @@ class ImportResult(BaseModel):
     creativex: str | None = None
     deleted_from_box: bool = False
     representation: dict[str, Any] | None = None
+
+
+class ImportJob(BaseModel):
+    """One agency file to import: the file, its parsed name, and its master's tracking record."""
+
+    file: AgencyFile
+    name: ReturnedFileName
+    master: dict[str, Any]
+
+    def result(self, outcome: ImportOutcome, **fields: Any) -> ImportResult:
+        """The file's row with ``outcome`` (and the other ``fields``)."""
+        return ImportResult(box_path=self.file.box_path, box_file_id=self.file.box_file_id, outcome=outcome,
+                            tracking_id=self.name.tracking_id, campaign_number=self.master["campaign_number"],
+                            campaign_folder_id=self.master["campaign_folder_id"], **fields)
+
+
+def triage(file: AgencyFile, master_of: Callable[[str], dict[str, Any] | None],
+           imported_copy: Callable[[str, str, str], dict[str, Any] | None]) -> ImportResult | ImportJob:
+    """Why a file cannot be imported (its row: it stays in Box), or the job that imports it.
+
+    ``master_of(tracking_id)`` is the master's tracking record; ``imported_copy(tracking_id,
+    sha1, box_file_id)`` an already-imported file with the same content (both from the tracking
+    database). The name is parsed once, and each lookup made once.
+    """
+    def left(outcome: ImportOutcome, reason: str, tracking_id: str | None = None) -> ImportResult:
+        return ImportResult(box_path=file.box_path, box_file_id=file.box_file_id, outcome=outcome, reason=reason,
+                            tracking_id=tracking_id)
+
+    try:
+        name = parse_returned_file_name(file.name)
+    except FileNameError as exc:
+        return left(ImportOutcome.BAD_NAME, str(exc))
+    if file.size == 0:
+        return left(ImportOutcome.EMPTY_FILE, "the file is empty (0 bytes): upload the finished file again",
+                    name.tracking_id)
+    master = master_of(name.tracking_id)
+    if master is None:
+        return left(ImportOutcome.UNKNOWN_TRACKING_ID, f"no master asset has tracking ID {name.tracking_id}",
+                    name.tracking_id)
+    copy = imported_copy(name.tracking_id, file.sha1, file.box_file_id)
+    if copy is not None:
+        return left(ImportOutcome.DUPLICATE, f"the same file was already imported as DAM asset {copy['dam_asset_id']}"
+                    f" (from {copy['box_file_name']})", name.tracking_id)
+    return ImportJob(file=file, name=name, master=master)
+
+
+def ready_for_a3(status: str, masters_waiting: int, force: bool) -> bool:
+    """A2→A3 for a campaign when every master has its localised version back (``force``: in any
+    status but A3)."""
+    if status == CampaignStatus.A3:
+        return False
+    return force or (status == CampaignStatus.A2 and masters_waiting == 0)

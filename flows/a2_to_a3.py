@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
-from prefect.futures import PrefectFuture
-from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
@@ -14,21 +12,26 @@ from blocks.creativex import CreativeXCredentials
 from blocks.dam import DamCredentials
 from blocks.mail_server import MailServer
 from blocks.tracking_database import TrackingDatabaseBlock
-from domain.file_names import FileNameError, ReturnedFileName, parse_returned_file_name
+from domain.campaigns import CampaignStatus
 from domain.localised_files import (
-    AgencyFile,
+    WORKFLOW,
+    ImportJob,
     ImportOutcome,
     ImportResult,
     deferred_reason,
+    ready_for_a3,
     why_campaign_takes_no_files,
 )
 from domain.notifications import a2_to_a3_complete_notification, files_uploaded_notification
 from tasks.alerts import alert_on_failure, alert_on_recovery
 from tasks.dam import find_campaigns, get_campaign, set_campaign_status
-from tasks.localised import find_agency_files, import_localised_file, list_agency_files
+from tasks.localised import find_agency_files, import_files, list_agency_files
 from tasks.notify import send_emails
+from tasks.runs import current_run_id
+from tasks.tracking import masters_waiting, triage_agency_files
 
-WORKFLOW = "a2-to-a3"
+# Files imported at the same time (the transfer engine's limit for A2→A3).
+IMPORT_CONCURRENCY = 16
 
 
 @flow(name=WORKFLOW, task_runner=ThreadPoolTaskRunner(max_workers=16), log_prints=True,
@@ -72,144 +75,117 @@ def a2_to_a3(
         box_file_ids: Only these files, as Box's webhook announced them (read one by one, no
             listing); the rest of the folder waits for the poll. None (the poll): every file.
     """
-    logger = get_run_logger()
     dam, box = DamCredentials.load(dam_block), BoxCredentials.load(box_block)
     tracking, creativex = TrackingDatabaseBlock.load(tracking_db_block), CreativeXCredentials.load(creativex_block)
     mail = MailServer.load(email_block)
-    db = tracking.get_client()
 
-    results: list[ImportResult] = []
-    waiting: list[tuple[AgencyFile, ReturnedFileName, dict]] = []
+    # 1-2. The files waiting (listed, or as the webhook announced them); what cannot be imported stays.
     listed = (list_agency_files(box, agency_folder_id) if box_file_ids is None
               else find_agency_files(box, agency_folder_id, box_file_ids))
-    for file in listed:
-        triaged = _triage(file, db)
-        if isinstance(triaged, ImportResult):
-            results.append(triaged)
-        else:
-            waiting.append((file, *triaged))
-    importable, not_now = _campaigns_taking_files(waiting, dam)
-    results += not_now
-    submitted: list[tuple[AgencyFile, PrefectFuture]] = []
-    for file, name, master in importable[:max_files]:
-        submitted.append((file, import_localised_file.submit(file, name, master, dam, box, tracking, creativex,
-                                                             keep_files=keep_files, dry_run=dry_run)))
-    results += [ImportResult(box_path=file.box_path, box_file_id=file.box_file_id, outcome=ImportOutcome.DEFERRED,
-                             reason=deferred_reason(max_files), tracking_id=name.tracking_id,
-                             campaign_number=master["campaign_number"])
-                for file, name, master in importable[max_files:]]
-    for file, future in submitted:
-        future.wait()
-        if future.state.is_completed():
-            results.append(future.result())
-        else:
-            results.append(ImportResult(box_path=file.box_path, box_file_id=file.box_file_id,
-                                        outcome=ImportOutcome.FAILED,
-                                        reason=f"{future.state.message}; left in Box, retried next run"))
+    results, waiting = triage_agency_files(tracking, listed)
+    importable, not_open = campaigns_taking_files(waiting, dam)
+    # 3-4. Import, at most max_files per run, IMPORT_CONCURRENCY at a time.
+    results += not_open + import_files(importable[:max_files], dam, box, tracking, creativex, keep_files=keep_files,
+                                       dry_run=dry_run, limit=IMPORT_CONCURRENCY)
+    results += [job.result(ImportOutcome.DEFERRED, reason=deferred_reason(max_files))
+                for job in importable[max_files:]]
+    # 5. A2→A3 for the campaigns whose masters all came back; a failure here is reported, not raised.
+    moved, not_moved = ([], {}) if dry_run else move_finished_campaigns(results, dam, tracking, force_status_update)
+    # 6. Artifacts and emails, always.
+    return publish_imports(results, moved, not_moved, dry_run, whole_folder=box_file_ids is None, mail=mail,
+                           tracking=tracking)
 
-    moved = [] if dry_run else _move_finished_campaigns(results, dam, db, force_status_update)
-    _publish(results, dry_run, moved)
-    run_id = str(flow_run.id) if flow_run.id else None
+
+def campaigns_taking_files(waiting: list[ImportJob], dam: DamCredentials) -> tuple[list[ImportJob], list[ImportResult]]:
+    """The files whose campaign is in A2 or A6 now (one DAM read per campaign), and a row for each other."""
+    campaigns = {job.master["campaign_folder_id"]: get_campaign.submit(dam, job.master["campaign_folder_id"])
+                 for job in waiting}
+    importable, rows = [], []
+    for job in waiting:
+        future = campaigns[job.master["campaign_folder_id"]]
+        future.wait()
+        if not future.state.is_completed():
+            rows.append(job.result(ImportOutcome.FAILED, reason=f"the campaign could not be read from the DAM: "
+                                                                f"{future.state.message}; left in Box, retried next run"))
+            continue
+        reason = why_campaign_takes_no_files(job.master["campaign_number"], future.result().status)
+        if reason:
+            rows.append(job.result(ImportOutcome.CAMPAIGN_NOT_OPEN, reason=reason))
+        else:
+            importable.append(job)
+    return importable, rows
+
+
+def move_finished_campaigns(results: list[ImportResult], dam: DamCredentials, tracking: TrackingDatabaseBlock,
+                            force: bool) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """A2→A3 for touched campaigns whose masters all have a localised version back:
+    ``(moved as (number, name), errors per campaign number)``."""
+    touched = {r.campaign_folder_id: r.campaign_number for r in results
+               if r.campaign_folder_id and r.outcome in (ImportOutcome.IMPORTED, ImportOutcome.ALREADY_IMPORTED)}
+    not_moved: dict[str, str] = {}
+    # A run that stopped (crash, DAM outage) after the last import but before the status change
+    # leaves no file in Box to touch the campaign again: finished A2 campaigns are picked up too.
+    in_a2 = find_campaigns(dam, CampaignStatus.A2, return_state=True)
+    if in_a2.is_completed():
+        others = [c for c in in_a2.result() if c.folder_id not in touched]
+        counts = masters_waiting(tracking, [c.folder_id for c in others]) if others else {}
+        touched |= {c.folder_id: c.number for c in others if counts[c.folder_id][0] and not counts[c.folder_id][1]}
+    else:
+        not_moved["(A2 campaigns)"] = f"could not list the A2 campaigns: {in_a2.message}"
+    waiting = masters_waiting(tracking, list(touched)) if touched else {}
+    moved = []
+    for folder_id, number in touched.items():
+        read = get_campaign(dam, folder_id, return_state=True)
+        if not read.is_completed():
+            not_moved[number] = f"status not changed: the campaign could not be read: {read.message}"
+            continue
+        campaign = read.result()
+        if not ready_for_a3(campaign.status, waiting[folder_id][1], force):
+            continue
+        done = set_campaign_status(dam, campaign, CampaignStatus.A3, return_state=True)
+        if done.is_completed():
+            moved.append((number, campaign.name))
+        else:
+            not_moved[number] = f"status not changed: {done.message}"
+    return moved, not_moved
+
+
+def publish_imports(results: list[ImportResult], moved: list[tuple[str, str]], not_moved: dict[str, str],
+                    dry_run: bool, *, whole_folder: bool, mail: MailServer, tracking: TrackingDatabaseBlock) -> State:
+    """The run's artifacts and emails, and its final state with a summary."""
+    _publish(results, dry_run, moved, not_moved)
+    run_id = current_run_id()
     # Files left in Box are told by the poll, which sees the whole folder (once, while unchanged).
-    whole_folder = box_file_ids is None
     emails = [files_uploaded_notification(results, run_id, whole_folder)] if any(
         r.outcome == ImportOutcome.IMPORTED or (whole_folder and r.outcome == ImportOutcome.CAMPAIGN_NOT_OPEN)
         for r in results) else []
     emails += [a2_to_a3_complete_notification(number, name, run_id) for number, name in moved]
     if send_emails(mail, emails, tracking):
-        logger.error("some emails could not be sent")
+        get_run_logger().error("some emails could not be sent")
     counts = {o.value: sum(1 for r in results if r.outcome == o) for o in ImportOutcome}
     message = (f"{WORKFLOW}: {len(results)} file(s) in Box; " + ", ".join(f"{n} {k}" for k, n in counts.items() if n)
                + f"; campaigns set to A3: {', '.join(n for n, _ in moved) or 'none'}")
-    logger.info(message)
-    data = {"counts": counts, "campaigns_to_a3": [n for n, _ in moved], "files": [r.model_dump(exclude={"representation"})
-                                                                  for r in results]}
-    if any(r.outcome.is_error for r in results):
-        errors = "; ".join(f"{r.box_path}: {r.reason}" for r in results if r.outcome.is_error)
-        return Failed(message=f"{message}. Errors: {errors[:500]}", data=data)
+    get_run_logger().info(message)
+    data = {"counts": counts, "campaigns_to_a3": [n for n, _ in moved],
+            "files": [r.model_dump(exclude={"representation"}) for r in results]}
+    errors = [f"{r.box_path}: {r.reason}" for r in results if r.outcome.is_error]
+    errors += [f"campaign {number}: {error}" for number, error in not_moved.items()]
+    if errors:
+        return Failed(message=f"{message}. Errors: {'; '.join(errors)[:500]}", data=data)
     return Completed(message=message, data=data)
 
 
-def _triage(file: AgencyFile, db) -> ImportResult | tuple[ReturnedFileName, dict]:  # noqa: ANN001
-    """Why a file cannot be imported (a row: it stays in Box), or its parsed name and master."""
-    def left(outcome: ImportOutcome, reason: str, tracking_id: str | None = None) -> ImportResult:
-        return ImportResult(box_path=file.box_path, box_file_id=file.box_file_id, outcome=outcome, reason=reason,
-                            tracking_id=tracking_id)
-
-    try:
-        name = parse_returned_file_name(file.name)
-    except FileNameError as exc:
-        return left(ImportOutcome.BAD_NAME, str(exc))
-    if file.size == 0:
-        return left(ImportOutcome.EMPTY_FILE, "the file is empty (0 bytes): upload the finished file again",
-                    name.tracking_id)
-    master = db.master_by_tracking_id(name.tracking_id)
-    if master is None:
-        return left(ImportOutcome.UNKNOWN_TRACKING_ID, f"no master asset has tracking ID {name.tracking_id}",
-                    name.tracking_id)
-    copy = db.imported_copy(name.tracking_id, file.sha1, file.box_file_id)
-    if copy is not None:
-        return left(ImportOutcome.DUPLICATE, f"the same file was already imported as DAM asset {copy['dam_asset_id']}"
-                    f" (from {copy['box_file_name']})", name.tracking_id)
-    return name, master
-
-
-def _campaigns_taking_files(waiting: list[tuple[AgencyFile, ReturnedFileName, dict]], dam: DamCredentials
-                            ) -> tuple[list[tuple[AgencyFile, ReturnedFileName, dict]], list[ImportResult]]:
-    """The files whose campaign is in A2 or A6 now (one DAM read per campaign), and a row for each other."""
-    campaigns = {master["campaign_folder_id"]: get_campaign.submit(dam, master["campaign_folder_id"])
-                 for _, _, master in waiting}
-    importable, rows = [], []
-    for file, name, master in waiting:
-        future = campaigns[master["campaign_folder_id"]]
-        base = dict(box_path=file.box_path, box_file_id=file.box_file_id, tracking_id=name.tracking_id,
-                    campaign_number=master["campaign_number"], campaign_folder_id=master["campaign_folder_id"])
-        future.wait()
-        if not future.state.is_completed():
-            rows.append(ImportResult(**base, outcome=ImportOutcome.FAILED,
-                                     reason=f"the campaign could not be read from the DAM: {future.state.message}; "
-                                            "left in Box, retried next run"))
-            continue
-        reason = why_campaign_takes_no_files(master["campaign_number"], future.result().status)
-        if reason:
-            rows.append(ImportResult(**base, outcome=ImportOutcome.CAMPAIGN_NOT_OPEN, reason=reason))
-        else:
-            importable.append((file, name, master))
-    return importable, rows
-
-
-def _move_finished_campaigns(results: list[ImportResult], dam: DamCredentials, db,  # noqa: ANN001
-                             force: bool) -> list[tuple[str, str]]:
-    """A2→A3 for touched campaigns whose masters all have a localised version back."""
-    touched = {r.campaign_folder_id: r.campaign_number for r in results
-               if r.campaign_folder_id and r.outcome in (ImportOutcome.IMPORTED, ImportOutcome.ALREADY_IMPORTED)}
-    # A run that stopped (crash, DAM outage) after the last import but before the status change
-    # leaves no file in Box to touch the campaign again: finished A2 campaigns are picked up too.
-    for campaign in find_campaigns(dam, "A2"):
-        if campaign.folder_id not in touched and db.localised_versions_imported(campaign.folder_id) \
-                and db.masters_waiting_for_localised_version(campaign.folder_id) == 0:
-            touched[campaign.folder_id] = campaign.number
-    moved = []
-    for folder_id, number in touched.items():
-        campaign = get_campaign(dam, folder_id)  # a task: a DAM hiccup here is retried
-        if campaign.status == "A3":
-            continue
-        if force or (campaign.status == "A2" and db.masters_waiting_for_localised_version(folder_id) == 0):
-            set_campaign_status(dam, campaign, "A3")
-            moved.append((number, campaign.name))
-    return moved
-
-
-def _publish(results: list[ImportResult], dry_run: bool, moved: list[tuple[str, str]]) -> None:
+def _publish(results: list[ImportResult], dry_run: bool, moved: list[tuple[str, str]], not_moved: dict[str, str]
+             ) -> None:
     moved_numbers = {n for n, _ in moved}
-    touched = sorted({r.campaign_number for r in results if r.campaign_number})
+    touched = sorted({r.campaign_number for r in results if r.campaign_number} | set(not_moved))
     create_table_artifact(
         key="a2-to-a3-campaigns",
         table=[{"campaign": n, "campaign_name": next((name for m, name in moved if m == n), ""),
-                "outcome": "complete" if n in moved_numbers else "partial",
+                "outcome": "complete" if n in moved_numbers else "error" if n in not_moved else "partial",
                 "assets_succeeded": sum(1 for r in results if r.campaign_number == n and not r.outcome.left_in_box),
                 "assets_failed": sum(1 for r in results if r.campaign_number == n and r.outcome.is_error),
-                "assets_skipped": 0, "error": ""} for n in touched]
+                "assets_skipped": 0, "error": not_moved.get(n, "")} for n in touched]
         or [{"campaign": "", "campaign_name": "", "outcome": "no campaigns", "assets_succeeded": 0,
              "assets_failed": 0, "assets_skipped": 0, "error": ""}],
         description="a2-to-a3: campaigns touched (complete = set to A3)",

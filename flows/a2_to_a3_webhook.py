@@ -11,6 +11,7 @@ from blocks.tracking_database import TrackingDatabaseBlock
 from flows.a2_to_a3 import a2_to_a3
 from tasks.localised import take_announced_uploads
 from tasks.runs import current_run_id
+from tasks.tracking import seconds_since_last_delivery
 
 WORKFLOW = "a2-to-a3-webhook"
 
@@ -53,7 +54,6 @@ def a2_to_a3_webhook(
         email_block: Name of the ``Mail Server`` block.
     """
     tracking = TrackingDatabaseBlock.load(tracking_db_block)
-    db = tracking.get_client()
     run_id = current_run_id()
     rounds: list[State] = []
     taken = 0
@@ -61,7 +61,7 @@ def a2_to_a3_webhook(
     while time.monotonic() < stop_at:
         ids = take_announced_uploads(tracking, run_id, max_files)
         if not ids:
-            quiet = db.seconds_since_last_webhook_delivery()
+            quiet = seconds_since_last_delivery(tracking)
             if quiet is None or quiet >= quiet_s:
                 break
             time.sleep(quiet_s - quiet)  # a delivery may still be on its way for a trigger this run covers

@@ -9,6 +9,7 @@ from prefect import get_run_logger
 
 from blocks.tracking_database import TrackingDatabaseBlock
 from domain.campaigns import Campaign
+from domain.localised_files import AgencyFile, ImportJob, ImportResult, triage
 from domain.transfers import CampaignOutcome, CampaignResult, TransferWorkflow
 from tasks.retry import io_task
 from tasks.runs import current_run_id
@@ -42,3 +43,30 @@ def record_failures(tracking: TrackingDatabaseBlock, workflow: str, results: lis
             db.add_event(workflow=workflow, event="transfer_failed", dam_asset_id=asset.dam_asset_id,
                          campaign_number=asset.campaign_number,
                          detail={"error": asset.error, "dam_path": asset.dam_path}, flow_run_id=run_id)
+
+
+@io_task(name="triage-agency-files")
+def triage_agency_files(tracking: TrackingDatabaseBlock, files: list[AgencyFile]
+                        ) -> tuple[list[ImportResult], list[ImportJob]]:
+    """``(left in Box, to import)``: names parsed and masters looked up once per file
+    (:func:`domain.localised_files.triage` decides)."""
+    db = tracking.get_client()
+    left, jobs = [], []
+    for file in files:
+        triaged = triage(file, db.master_by_tracking_id, db.imported_copy)
+        (left if isinstance(triaged, ImportResult) else jobs).append(triaged)
+    return left, jobs
+
+
+@io_task(name="masters-waiting")
+def masters_waiting(tracking: TrackingDatabaseBlock, campaign_folder_ids: list[str]) -> dict[str, tuple[int, int]]:
+    """Per campaign: ``(localised versions imported, masters sent by A1→A2 still waiting for one)``."""
+    db = tracking.get_client()
+    return {f: (db.localised_versions_imported(f), db.masters_waiting_for_localised_version(f))
+            for f in campaign_folder_ids}
+
+
+@io_task(name="seconds-since-last-webhook-delivery")
+def seconds_since_last_delivery(tracking: TrackingDatabaseBlock) -> float | None:
+    """Seconds since the webhook receiver recorded its last delivery (None: never)."""
+    return tracking.get_client().seconds_since_last_webhook_delivery()

@@ -111,7 +111,7 @@ def test_retry_after_is_capped_and_an_http_date_does_not_crash() -> None:
     assert strategy.retry_after(None, FetchResponse(status=429, headers={"Retry-After": "2"}), 1) == 2.0
     dated = strategy.retry_after(None, FetchResponse(status=429, headers={"Retry-After": "Wed, 21 Oct 2015 "
                                                                                           "07:28:00 GMT"}), 1)
-    assert 0.5 <= dated <= 1.5  # the SDK's back-off for attempt 1: 2 × 0.5 s × U(0.5, 1.5)
+    assert 0.25 <= dated <= 0.75  # the request layer's back-off after try 1: 0.5 s × U(0.5, 1.5)
 
 
 @pytest.mark.parametrize(("method", "url", "kind"), [
