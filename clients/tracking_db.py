@@ -270,13 +270,14 @@ class TrackingDatabase:
                           dam_asset_id=dam_asset_id, campaign_number=row["campaign_number"],
                           detail={"box_file_id": box_file_id}, flow_run_id=flow_run_id)
 
-    def masters_waiting_for_localised_version(self, campaign_folder_id: str) -> int:
-        """Masters of a campaign (sent to Box by A1→A2) with no localised version imported yet."""
+    def masters_waiting_for_localised_version(self, campaign_folder_id: str, sent_by: str = "a1-to-a2") -> int:
+        """Masters of a campaign sent to Box by the workflow ``sent_by`` with no localised version
+        imported yet."""
         rows = self.fetch_all(
             "SELECT count(*) AS n FROM master_assets m WHERE m.campaign_folder_id=%s"
-            " AND EXISTS (SELECT 1 FROM box_uploads b WHERE b.workflow='a1-to-a2' AND b.dam_asset_id=m.dam_asset_id)"
+            " AND EXISTS (SELECT 1 FROM box_uploads b WHERE b.workflow=%s AND b.dam_asset_id=m.dam_asset_id)"
             " AND NOT EXISTS (SELECT 1 FROM derivative_assets d WHERE d.tracking_id=m.tracking_id"
-            " AND d.status='imported')", (campaign_folder_id,))
+            " AND d.status='imported')", (campaign_folder_id, sent_by))
         return int(rows[0]["n"])
 
     @contextmanager

@@ -13,11 +13,18 @@ import pandas as pd
 from pydantic import BaseModel, Field
 
 from domain.notifications import Notification, Section, run_url
+from domain.run_tables import CampaignRow, FileRow
+from domain.transfers import DAM_TO_BOX
 
-TRANSITION_FLOWS = ["a1-to-a2", "a2-to-a3", "a5-to-a6", "b1-to-b2", "a4-live-webhook"]
+# The flows the report adds up: the status transitions in the order of the status they start
+# from (A1→A2, A2→A3, A5→A6, B1→B2), then the A4 live-campaign webhook.
+_TRANSITIONS = {**{w.name: w.from_status for w in DAM_TO_BOX.values()}, "a2-to-a3": "A2"}
+TRANSITION_FLOWS = [*sorted(_TRANSITIONS, key=_TRANSITIONS.__getitem__), "a4-live-webhook"]
 # Column headers of the email's per-workflow table (short: the table fits a 600 px mail window).
-SHORT_NAMES = {"a1-to-a2": "A1→A2", "a2-to-a3": "A2→A3", "a5-to-a6": "A5→A6", "b1-to-b2": "B1→B2",
+SHORT_NAMES = {**{w.name: w.short_name for w in DAM_TO_BOX.values()}, "a2-to-a3": "A2→A3",
                "a4-live-webhook": "A4 live"}
+# Workflows that send only NOT APPROVED assets (A5→A6): what they sent is the NOT APPROVED count.
+_ONLY_REJECTED = {w.name for w in DAM_TO_BOX.values() if w.only_rejected}
 METRICS = ["runs", "runs_failed", "runs_crashed", "campaigns_found", "campaigns_processed", "campaigns_completed",
            "campaigns_partial", "assets_succeeded", "assets_failed", "assets_skipped", "not_approved", "errors",
            "success_rate"]
@@ -32,8 +39,8 @@ class RunRecord(BaseModel):
     state_name: str
     message: str = ""
     end_time: datetime | None = None
-    campaigns: list[dict[str, Any]] = Field(default_factory=list)
-    files: list[dict[str, Any]] = Field(default_factory=list)
+    campaigns: list[CampaignRow] = Field(default_factory=list, description="Its <workflow>-campaigns table.")
+    files: list[FileRow] = Field(default_factory=list, description="Its a2-to-a3-files table (A2→A3 only).")
 
 
 class DailyReport(BaseModel):
@@ -49,14 +56,13 @@ def compute_report(runs: list[RunRecord], since: datetime, until: datetime,
                    workflows: list[str] = TRANSITION_FLOWS) -> DailyReport:
     run_df = pd.DataFrame([{"workflow": r.workflow, "state_type": r.state_type, "flow_run_id": r.flow_run_id}
                            for r in runs], columns=["workflow", "state_type", "flow_run_id"])
+    camp_columns = ["campaign", "campaign_name", "outcome", "error", "assets_succeeded", "assets_failed",
+                    "assets_skipped"]
     camp_df = pd.DataFrame(
-        [{**{k: c.get(k) for k in ("campaign", "campaign_name", "outcome", "error")},
-          "assets_succeeded": int(c.get("assets_succeeded") or 0), "assets_failed": int(c.get("assets_failed") or 0),
-          "assets_skipped": int(c.get("assets_skipped") or 0), "workflow": r.workflow,
-          "end_time": r.end_time, "flow_run_id": r.flow_run_id}
-         for r in runs for c in r.campaigns if c.get("campaign")],
-        columns=["campaign", "campaign_name", "outcome", "error", "assets_succeeded", "assets_failed",
-                 "assets_skipped", "workflow", "end_time", "flow_run_id"])
+        [{**c.model_dump(include=set(camp_columns)), "workflow": r.workflow, "end_time": r.end_time,
+          "flow_run_id": r.flow_run_id}
+         for r in runs for c in r.campaigns if c.campaign],  # not the placeholder row of a run without campaigns
+        columns=[*camp_columns, "workflow", "end_time", "flow_run_id"])
     rows = []
     for workflow in workflows:
         w_runs = run_df[run_df.workflow == workflow]
@@ -72,7 +78,7 @@ def compute_report(runs: list[RunRecord], since: datetime, until: datetime,
             "campaigns_processed": len(completed | unfinished), "campaigns_completed": len(completed),
             "campaigns_partial": len(unfinished), "assets_succeeded": succeeded, "assets_failed": failed,
             "assets_skipped": int(w_camp.assets_skipped.sum()),
-            "not_approved": succeeded + failed if workflow == "a5-to-a6" else 0,
+            "not_approved": succeeded + failed if workflow in _ONLY_REJECTED else 0,
             "errors": failed + int((w_camp.outcome == "error").sum()) + failed_runs + crashed_runs,
             "success_rate": _rate(succeeded, failed),
         })

@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field, model_validator
 from domain.localised_files import ImportOutcome, ImportResult
 from domain.notification_rules import Outage, Situation, campaign_situation, files_left_situation
 from domain.rejections import REVIEWERS
-from domain.transfers import AssetOutcome, CampaignOutcome, CampaignResult
+from domain.transfers import DAM_TO_BOX, AssetOutcome, CampaignOutcome, CampaignResult, TransferWorkflow
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
 BOX_FOLDER_URL = "https://app.box.com/folder/{}"
@@ -30,9 +30,7 @@ Tone = Literal["green", "orange", "red", "blue"]
 # The header's first line, in words: what the colour means, and which workflow.
 TONE_WORDS = {"green": "Done", "orange": "Needs attention", "red": "Failing", "blue": "Report"}
 WORKFLOW_TITLES = {
-    "a1-to-a2": "A1 → A2 · master assets to Box",
-    "a5-to-a6": "A5 → A6 · rejected assets to Box for rework",
-    "b1-to-b2": "B1 → B2 · global masters to Box",
+    **{w.name: w.title for w in DAM_TO_BOX.values()},
     "a2-to-a3": "A2 → A3 · localised files into the DAM",
     "a4-live-webhook": "A4 · live-campaign webhook",
     "daily-report": "all transition flows",
@@ -145,25 +143,14 @@ def chat_message(notification: Notification, max_facts: int = 8) -> tuple[str, s
 
 
 # -- DAM→Box workflows (A1→A2, A5→A6, B1→B2) -------------------------------------------------
-_KINDS = {
-    ("a1-to-a2", CampaignOutcome.COMPLETE): "a1_to_a2_complete",
-    ("a1-to-a2", CampaignOutcome.PARTIAL): "a1_to_a2_partial",
-    ("a1-to-a2", CampaignOutcome.ERROR): "a1_to_a2_partial",
-    ("a1-to-a2", CampaignOutcome.NO_ASSETS): "a1_to_a2_no_assets",
-    ("a5-to-a6", CampaignOutcome.COMPLETE): "a5_to_a6_rejections",
-    ("a5-to-a6", CampaignOutcome.PARTIAL): "a5_to_a6_partial",
-    ("a5-to-a6", CampaignOutcome.ERROR): "a5_to_a6_partial",
-    ("a5-to-a6", CampaignOutcome.NO_ASSETS): "a5_to_a6_no_rejections",
-    ("b1-to-b2", CampaignOutcome.COMPLETE): "b1_to_b2_complete",
-    ("b1-to-b2", CampaignOutcome.PARTIAL): "b1_to_b2_partial",
-    ("b1-to-b2", CampaignOutcome.ERROR): "b1_to_b2_partial",
-    ("b1-to-b2", CampaignOutcome.NO_ASSETS): "b1_to_b2_no_assets",
-}
+def campaign_notification(workflow: str | TransferWorkflow, result: CampaignResult,
+                          flow_run: str | None = None) -> Notification:
+    """The email of one campaign after a DAM→Box run (complete / partial / nothing to do).
 
-
-def campaign_notification(workflow: str, result: CampaignResult, flow_run: str | None = None) -> Notification:
-    """The email of one campaign after a DAM→Box run (complete / partial / nothing to do)."""
-    kind = _KINDS[(workflow, result.outcome)]
+    ``workflow``: the workflow or its name (a key of ``DAM_TO_BOX``); its wording says the rest.
+    """
+    w = TransferWorkflow.named(workflow) if isinstance(workflow, str) else workflow
+    kind = w.notification_kind(result.outcome)
     c = result.campaign
     sent = [a for a in result.assets if a.succeeded]
     failed = [a for a in result.assets if a.outcome == AssetOutcome.FAILED]
@@ -173,9 +160,8 @@ def campaign_notification(workflow: str, result: CampaignResult, flow_run: str |
     links = [("Open the Box folder", BOX_FOLDER_URL.format(result.box_folder_id))] if result.box_folder_id else []
     sections: list[Section] = []
     steps: list[str] = []
-    if kind.startswith("a5_to_a6"):
-        rejected = [a for a in result.assets if a.outcome != AssetOutcome.SKIPPED]
-        sections.append(_rejections(rejected))
+    if w.only_rejected:  # the reviewers' comments are what the agency needs
+        sections.append(_rejections(selected))
     elif sent:
         sections.append(Section(title="Assets in Box", columns=["Tracking ID", "DAM path", "Box path"],
                                 rows=[[a.tracking_id or "", a.dam_path, a.box_path or ""] for a in sent]))
@@ -186,14 +172,10 @@ def campaign_notification(workflow: str, result: CampaignResult, flow_run: str |
     if result.outcome == CampaignOutcome.COMPLETE:
         tone: Tone = "green"
         are = "is" if len(sent) == 1 else "are"
-        headline = {"a1-to-a2": f"{_count(len(sent), 'master asset')} {are} in Box for adaptation",
-                    "a5-to-a6": f"Rework: {_count(len(sent), 'rejected asset')} sent to Box",
-                    "b1-to-b2": f"{_count(len(sent), 'global master asset')} {are} in Box"}[workflow]
+        headline = w.wording.complete.format(assets=_count(len(sent), w.wording.asset_noun), are=are)
     elif result.outcome == CampaignOutcome.NO_ASSETS:
         tone = "orange"
-        headline = {"a1-to-a2": "No master assets to send: the Master Assets folder is empty",
-                    "a5-to-a6": "No rejected assets: nothing to send for rework",
-                    "b1-to-b2": "No final assets to send: the Final Assets folder is empty"}[workflow]
+        headline = w.wording.no_assets
         steps += [f"Check the campaign's folder in the DAM; the status stays {result.status_before}.",
                   "You are told again when this changes, not on every run."]
     else:
@@ -203,10 +185,10 @@ def campaign_notification(workflow: str, result: CampaignResult, flow_run: str |
             f"The campaign could not be processed; the status stays {result.status_before}"
         steps += [f"The status stays {result.status_before}: the next scheduled run retries only what failed "
                   "(you are told again only if the failures change).",
-                  f"To retry now: prefect deployment run {workflow}/{workflow} -p campaign_number={c.number}"]
-    return Notification(kind=kind, tone=tone, subject=f"[{workflow}] {c.number} {c.name}: {headline}",
+                  f"To retry now: prefect deployment run {w.name}/{w.name} -p campaign_number={c.number}"]
+    return Notification(kind=kind, tone=tone, subject=f"[{w.name}] {c.number} {c.name}: {headline}",
                         headline=headline, facts=facts, sections=sections, links=links, next_steps=steps,
-                        workflow=workflow, flow_run=flow_run, situation=campaign_situation(workflow, result, kind))
+                        workflow=w.name, flow_run=flow_run, situation=campaign_situation(w.name, result, kind))
 
 
 def _count(n: int, noun: str) -> str:

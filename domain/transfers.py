@@ -20,6 +20,19 @@ from domain.rejections import is_rejected, rejection_details
 from domain.tracking_records import BoxUpload, MasterAssetRecord
 
 
+class TransferWording(BaseModel):
+    """How people are told about one DAM→Box workflow: its emails' header and headlines, and
+    the names of its notification kinds (``<workflow>_<kind>``, e.g. ``a5_to_a6_rejections``)."""
+
+    what: str = Field(description="What goes where, after the statuses in the email header: 'master assets to Box'.")
+    asset_noun: str = Field(description="One asset in the complete headline's count: 'master asset'.")
+    complete: str = Field(description="Headline when every asset is in Box: {assets} is the count with its noun "
+                                      "('2 master assets'), {are} 'is' or 'are'.")
+    no_assets: str = Field(description="Headline when the campaign has nothing to send.")
+    complete_kind: str = "complete"
+    no_assets_kind: str = "no_assets"
+
+
 class TransferWorkflow(BaseModel):
     """What distinguishes one DAM→Box status transition from another."""
 
@@ -38,18 +51,56 @@ class TransferWorkflow(BaseModel):
     status_webhook_block: str | None = Field(
         None, description="Default Status Webhook block announcing a status change (A1→A2: 'status-webhook')."
     )
+    wording: TransferWording
+
+    @classmethod
+    def named(cls, name: str) -> TransferWorkflow:
+        """The DAM→Box workflow called ``name`` (from ``DAM_TO_BOX``), or an error naming the ones there are."""
+        if name not in DAM_TO_BOX:
+            raise ValueError(f"{name!r} is not a DAM→Box workflow; the workflows are {', '.join(DAM_TO_BOX)}")
+        return DAM_TO_BOX[name]
 
     def box_folder_name(self, campaign: Campaign) -> str:
         return campaign_folder_name(campaign.number, campaign.name, self.box_folder_suffix, self.box_folder_prefix)
 
+    @property
+    def title(self) -> str:
+        """The email header's workflow, e.g. 'A1 → A2 · master assets to Box'."""
+        return f"{self.from_status} → {self.to_status} · {self.wording.what}"
 
-A1_TO_A2 = TransferWorkflow(name="a1-to-a2", from_status="A1", to_status="A2", source_folder="master_assets",
-                            status_webhook_block="status-webhook")
-A5_TO_A6 = TransferWorkflow(name="a5-to-a6", from_status="A5", to_status="A6", source_folder="final_assets",
-                            box_folder_suffix="-Revisions", only_rejected=True, reuse_tracking_ids=True)
-B1_TO_B2 = TransferWorkflow(name="b1-to-b2", from_status="B1", to_status="B2", source_folder="final_assets",
-                            campaign_type=GLOBAL_COMM, box_folder_prefix="MASTERS_",
-                            campaign_id_column="global_master_campaign_id")
+    @property
+    def short_name(self) -> str:
+        """The daily report's column header, e.g. 'A1→A2' (narrow: the table fits a mail window)."""
+        return f"{self.from_status}→{self.to_status}"
+
+    def notification_kind(self, outcome: CampaignOutcome) -> str:
+        """The kind of a campaign's email after a run, e.g. 'a1_to_a2_partial' (an error is a partial)."""
+        suffix = {CampaignOutcome.COMPLETE: self.wording.complete_kind, CampaignOutcome.PARTIAL: "partial",
+                  CampaignOutcome.ERROR: "partial", CampaignOutcome.NO_ASSETS: self.wording.no_assets_kind}.get(outcome)
+        if suffix is None:
+            raise ValueError(f"{self.name}: a campaign {outcome} gets no email (another run tells about it)")
+        return f"{self.name.replace('-', '_')}_{suffix}"
+
+
+A1_TO_A2 = TransferWorkflow(
+    name="a1-to-a2", from_status="A1", to_status="A2", source_folder="master_assets",
+    status_webhook_block="status-webhook",
+    wording=TransferWording(what="master assets to Box", asset_noun="master asset",
+                            complete="{assets} {are} in Box for adaptation",
+                            no_assets="No master assets to send: the Master Assets folder is empty"))
+A5_TO_A6 = TransferWorkflow(
+    name="a5-to-a6", from_status="A5", to_status="A6", source_folder="final_assets",
+    box_folder_suffix="-Revisions", only_rejected=True, reuse_tracking_ids=True,
+    wording=TransferWording(what="rejected assets to Box for rework", asset_noun="rejected asset",
+                            complete="Rework: {assets} sent to Box",
+                            no_assets="No rejected assets: nothing to send for rework",
+                            complete_kind="rejections", no_assets_kind="no_rejections"))
+B1_TO_B2 = TransferWorkflow(
+    name="b1-to-b2", from_status="B1", to_status="B2", source_folder="final_assets",
+    campaign_type=GLOBAL_COMM, box_folder_prefix="MASTERS_", campaign_id_column="global_master_campaign_id",
+    wording=TransferWording(what="global masters to Box", asset_noun="global master asset",
+                            complete="{assets} {are} in Box",
+                            no_assets="No final assets to send: the Final Assets folder is empty"))
 
 
 DAM_TO_BOX: dict[str, TransferWorkflow] = {w.name: w for w in (A1_TO_A2, A5_TO_A6, B1_TO_B2)}
