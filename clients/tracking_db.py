@@ -270,7 +270,7 @@ class TrackingDatabase:
                           dam_asset_id=dam_asset_id, campaign_number=row["campaign_number"],
                           detail={"box_file_id": box_file_id}, flow_run_id=flow_run_id)
 
-    def masters_waiting_for_localised_version(self, campaign_folder_id: str, sent_by: str = "a1-to-a2") -> int:
+    def masters_waiting_for_localised_version(self, campaign_folder_id: str, sent_by: str) -> int:
         """Masters of a campaign sent to Box by the workflow ``sent_by`` with no localised version
         imported yet."""
         rows = self.fetch_all(

@@ -130,16 +130,24 @@ def file_rows(results: list[ImportResult]) -> list[FileRow]:
             for r in results]
 
 
-def import_campaign_rows(results: list[ImportResult], moved: list[tuple[str, str]]) -> list[CampaignRow]:
+def import_campaign_rows(results: list[ImportResult], moved: list[tuple[str, str]],
+                         not_moved: Mapping[str, str] | None = None) -> list[CampaignRow]:
     """The ``a2-to-a3-campaigns`` rows: each campaign a file belongs to, complete when the run set
-    it to A3 (``moved``: its ``(number, name)`` pairs), partial otherwise. Succeeded counts the
+    it to A3 (``moved``: its ``(number, name)`` pairs), error when its status move failed
+    (``not_moved``: the error per campaign number), partial otherwise. Succeeded counts the
     files now in the DAM, failed the files that failed (the others wait in Box for a reason)."""
-    names = dict(moved)
-    touched = sorted({r.campaign_number for r in results if r.campaign_number})
-    return [CampaignRow(campaign=n, campaign_name=names.get(n, ""),
-                        outcome=CampaignOutcome.COMPLETE.value if n in names else CampaignOutcome.PARTIAL.value,
+    names, errors = dict(moved), dict(not_moved or {})
+    touched = sorted({r.campaign_number for r in results if r.campaign_number} | set(errors))
+
+    def outcome(number: str) -> CampaignOutcome:
+        if number in names:
+            return CampaignOutcome.COMPLETE
+        return CampaignOutcome.ERROR if number in errors else CampaignOutcome.PARTIAL
+
+    return [CampaignRow(campaign=n, campaign_name=names.get(n, ""), outcome=outcome(n).value,
                         assets_succeeded=sum(1 for r in results if r.campaign_number == n and not r.outcome.left_in_box),
-                        assets_failed=sum(1 for r in results if r.campaign_number == n and r.outcome.is_error))
+                        assets_failed=sum(1 for r in results if r.campaign_number == n and r.outcome.is_error),
+                        error=errors.get(n, "")[:ERROR_CHARS])
             for n in touched]
 
 

@@ -23,6 +23,7 @@ from domain.localised_files import (
     why_campaign_takes_no_files,
 )
 from domain.notifications import a2_to_a3_complete_notification, files_uploaded_notification
+from domain.run_tables import NO_CAMPAIGNS, NO_FILES, file_rows, import_campaign_rows, table
 from tasks.alerts import alert_on_failure, alert_on_recovery
 from tasks.dam import find_campaigns, get_campaign, set_campaign_status
 from tasks.localised import find_agency_files, import_files, list_agency_files
@@ -177,29 +178,11 @@ def publish_imports(results: list[ImportResult], moved: list[tuple[str, str]], n
 
 def _publish(results: list[ImportResult], dry_run: bool, moved: list[tuple[str, str]], not_moved: dict[str, str]
              ) -> None:
-    moved_numbers = {n for n, _ in moved}
-    touched = sorted({r.campaign_number for r in results if r.campaign_number} | set(not_moved))
-    create_table_artifact(
-        key="a2-to-a3-campaigns",
-        table=[{"campaign": n, "campaign_name": next((name for m, name in moved if m == n), ""),
-                "outcome": "complete" if n in moved_numbers else "error" if n in not_moved else "partial",
-                "assets_succeeded": sum(1 for r in results if r.campaign_number == n and not r.outcome.left_in_box),
-                "assets_failed": sum(1 for r in results if r.campaign_number == n and r.outcome.is_error),
-                "assets_skipped": 0, "error": not_moved.get(n, "")} for n in touched]
-        or [{"campaign": "", "campaign_name": "", "outcome": "no campaigns", "assets_succeeded": 0,
-             "assets_failed": 0, "assets_skipped": 0, "error": ""}],
-        description="a2-to-a3: campaigns touched (complete = set to A3)",
-    )
-    create_table_artifact(
-        key="a2-to-a3-files",
-        table=[{"box_path": r.box_path, "outcome": r.outcome.value, "reason": r.reason,
-                "tracking_id": r.tracking_id or "", "campaign": r.campaign_number or "",
-                "dam_asset_id": r.dam_asset_id or "", "creativex": r.creativex or "",
-                "left_in_box": r.outcome.left_in_box} for r in results]
-        or [{"box_path": "", "outcome": "no files", "reason": "", "tracking_id": "", "campaign": "",
-             "dam_asset_id": "", "creativex": "", "left_in_box": False}],
-        description="a2-to-a3: one row per file in the agency-upload folder",
-    )
+    create_table_artifact(key=f"{WORKFLOW}-campaigns", table=table(import_campaign_rows(results, moved, not_moved),
+                                                                   NO_CAMPAIGNS),
+                          description="a2-to-a3: campaigns touched (complete = set to A3)")
+    create_table_artifact(key=f"{WORKFLOW}-files", table=table(file_rows(results), NO_FILES),
+                          description="a2-to-a3: one row per file in the agency-upload folder")
     if dry_run:
         import json
 

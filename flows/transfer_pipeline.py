@@ -22,8 +22,8 @@ from blocks.tracking_database import TrackingDatabaseBlock
 from domain.campaigns import Campaign
 from domain.fields import load_dam_fields
 from domain.notifications import campaign_notification
+from domain.run_tables import NO_ASSETS, NO_CAMPAIGNS, asset_rows, campaign_rows, table
 from domain.transfers import (
-    AssetOutcome,
     CampaignOutcome,
     CampaignPlan,
     CampaignResult,
@@ -193,10 +193,9 @@ def publish_run(workflow: TransferWorkflow, results: list[CampaignResult], mail:
                 tracking: TrackingDatabaseBlock) -> State:
     """Emails (once per situation), the run's two tables, and its final state with a summary."""
     run_id = current_run_id()
-    unsent = send_emails(mail, [campaign_notification(workflow.name, r, run_id) for r in results
+    unsent = send_emails(mail, [campaign_notification(workflow, r, run_id) for r in results
                                 if r.outcome != CampaignOutcome.IN_PROGRESS], tracking)
-    _publish_table(workflow, results)
-    _publish_campaigns(workflow, results)
+    _publish_tables(workflow, results)
     summary = RunSummary.of(workflow.name, results)
     if unsent:
         get_run_logger().error("%d email(s) could not be sent", unsent)
@@ -213,38 +212,13 @@ def _settled(future: PrefectFuture) -> bool:
     return future.state.is_completed()
 
 
-def _publish_table(workflow: TransferWorkflow, results: list[CampaignResult]) -> None:
-    rows = [
-        {"campaign": r.campaign.number, "campaign_name": r.campaign.name, "path": a.dam_path,
-         "tracking_id": a.tracking_id or "", "outcome": a.outcome.value, "box_path": a.box_path or "",
-         "error": a.error or "", "dam_asset_id": a.dam_asset_id, **a.details}
-        for r in results for a in r.assets
-    ]
-    rows += [
-        {"campaign": r.campaign.number, "campaign_name": r.campaign.name, "path": "", "tracking_id": "",
-         "outcome": r.outcome.value, "box_path": "", "error": r.error or ""}
-        for r in results if r.outcome in (CampaignOutcome.ERROR, CampaignOutcome.NO_ASSETS, CampaignOutcome.IN_PROGRESS)
-    ]
-    create_table_artifact(
-        table=rows or [{"campaign": "", "campaign_name": "", "path": "", "tracking_id": "", "outcome": "no campaigns",
-                        "box_path": "", "error": ""}],
-        key=f"{workflow.name}-assets",
-        description=f"{workflow.name}: one row per asset (campaign, DAM path, tracking ID, outcome, error)",
-    )
-
-
-def _publish_campaigns(workflow: TransferWorkflow, results: list[CampaignResult]) -> None:
-    """One row per campaign: what the daily report adds up (read back from the Prefect API)."""
-    rows = [{"campaign": r.campaign.number, "campaign_name": r.campaign.name, "outcome": r.outcome.value,
-             "status_before": r.status_before, "status_after": r.status_after,
-             "assets_succeeded": sum(1 for a in r.assets if a.succeeded), "assets_failed": len(r.failed_assets),
-             "assets_skipped": sum(1 for a in r.assets if a.outcome == AssetOutcome.SKIPPED),
-             "error": r.error or "; ".join(f"{a.dam_path}: {a.error}" for a in r.failed_assets)[:500]}
-            for r in results]
-    create_table_artifact(table=rows or [{"campaign": "", "campaign_name": "", "outcome": "no campaigns",
-                                          "status_before": "", "status_after": "", "assets_succeeded": 0,
-                                          "assets_failed": 0, "assets_skipped": 0, "error": ""}],
-                          key=f"{workflow.name}-campaigns",
+def _publish_tables(workflow: TransferWorkflow, results: list[CampaignResult]) -> None:
+    """One row per asset (for people) and one per campaign (what the daily report adds up, read
+    back from the Prefect API)."""
+    create_table_artifact(table=table(asset_rows(results), NO_ASSETS), key=f"{workflow.name}-assets",
+                          description=f"{workflow.name}: one row per asset (campaign, DAM path, tracking ID, outcome, "
+                                      "error)")
+    create_table_artifact(table=table(campaign_rows(results), NO_CAMPAIGNS), key=f"{workflow.name}-campaigns",
                           description=f"{workflow.name}: one row per campaign (outcome and asset counts)")
 
 

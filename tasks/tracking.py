@@ -10,7 +10,7 @@ from prefect import get_run_logger
 from blocks.tracking_database import TrackingDatabaseBlock
 from domain.campaigns import Campaign
 from domain.localised_files import AgencyFile, ImportJob, ImportResult, triage
-from domain.transfers import CampaignOutcome, CampaignResult, TransferWorkflow
+from domain.transfers import A1_TO_A2, CampaignOutcome, CampaignResult, TransferWorkflow
 from tasks.retry import io_task
 from tasks.runs import current_run_id
 
@@ -62,7 +62,7 @@ def triage_agency_files(tracking: TrackingDatabaseBlock, files: list[AgencyFile]
 def masters_waiting(tracking: TrackingDatabaseBlock, campaign_folder_ids: list[str]) -> dict[str, tuple[int, int]]:
     """Per campaign: ``(localised versions imported, masters sent by A1→A2 still waiting for one)``."""
     db = tracking.get_client()
-    return {f: (db.localised_versions_imported(f), db.masters_waiting_for_localised_version(f))
+    return {f: (db.localised_versions_imported(f), db.masters_waiting_for_localised_version(f, A1_TO_A2.name))
             for f in campaign_folder_ids}
 
 

@@ -63,7 +63,7 @@ def test_the_migrations_and_every_query_of_the_flows_run_as_the_restricted_role(
         assert [f.box_folder_name for f in db.campaign_box_folders("folder-1")] == ["C1-Spring Sale"]
         # A2→A3: the intent, then the import.
         assert db.master_by_tracking_id(tid)["dam_asset_id"] == "a"
-        assert db.masters_waiting_for_localised_version("folder-1") == 1
+        assert db.masters_waiting_for_localised_version("folder-1", sent_by="a1-to-a2") == 1
         assert db.masters_waiting_for_localised_version("folder-1", sent_by="b1-to-b2") == 0  # sent by A1→A2 only
         db.start_derivative(tracking_id=tid, master_dam_asset_id="a", campaign_number="C1", box_file_id="77",
                             box_file_name=f"{tid}_a_it-IT_Lazio.jpg", box_sha1="1" * 40, description="a",
