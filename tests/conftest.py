@@ -24,6 +24,27 @@ from simulators.common import ServerThread  # noqa: E402
 from simulators.jwt_keys import JwtAppKeys, make_jwt_app_keys  # noqa: E402
 
 
+# -- the fast tier ------------------------------------------------------------------------
+class SocketInFastTest(RuntimeError):
+    """A test marked ``fast`` tried to connect or listen: it belongs in the full suite."""
+
+
+@pytest.fixture(autouse=True)
+def _fast_tests_open_no_sockets(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test marked ``fast`` (``make test-fast``) runs pure logic: connecting or listening on a
+    socket fails it at once, so a server dependency cannot slip into the fast tier unnoticed."""
+    if request.node.get_closest_marker("fast") is None:
+        return
+    import socket
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise SocketInFastTest(f"{request.node.nodeid} is marked fast but opens a socket; "
+                               "drop the fast mark or remove the server it needs")
+
+    for method in ("connect", "connect_ex", "bind"):
+        monkeypatch.setattr(socket.socket, method, refuse)
+
+
 # -- PostgreSQL ---------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:

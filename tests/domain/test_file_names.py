@@ -4,6 +4,8 @@ import pytest
 
 from domain.file_names import FileNameError, parse_returned_file_name
 
+pytestmark = pytest.mark.fast
+
 
 def test_well_formed_name() -> None:
     parsed = parse_returned_file_name("K7M2QX_Hero banner_summer_it-IT_Lazio.jpg")

@@ -22,6 +22,8 @@ from domain.notifications import (
 )
 from domain.transfers import AssetOutcome, AssetResult, CampaignOutcome, CampaignResult
 
+pytestmark = pytest.mark.fast
+
 HOSTILE = '<script>alert("x")</script> & Co'
 
 
