@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import requests
 
@@ -16,6 +18,7 @@ from clients.errors import (
     NotFound,
     TransientError,
     is_retryable,
+    mark_exhausted,
 )
 
 pytestmark = pytest.mark.fast
@@ -78,6 +81,13 @@ def test_the_type_decides_not_the_status_or_the_cause() -> None:
             raise AuthError("token endpoint unreachable") from network
     except AuthError as exc:
         assert is_retryable(exc) is False
+
+
+@pytest.mark.parametrize("exc", RETRYABLE, ids=lambda e: type(e).__name__)
+def test_an_error_a_lower_layer_gave_up_on_is_not_retried_again(exc: BaseException) -> None:
+    """Attempts never multiply: what the client already retried to the end stops there."""
+    tried = copy.copy(exc)  # the table's instance stays unmarked for the other tests
+    assert is_retryable(mark_exhausted(tried, 3)) is False and is_retryable(exc) is True
 
 
 def test_every_client_error_type_is_classified() -> None:

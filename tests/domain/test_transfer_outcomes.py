@@ -9,6 +9,7 @@ import pytest
 
 from domain.campaigns import Campaign, DamAsset
 from domain.transfers import (
+    A1_TO_A2,
     AssetJob,
     AssetOutcome,
     AssetResult,
@@ -121,7 +122,7 @@ def test_an_asset_listed_three_times_is_kept_once_and_repeated_twice_in_listing_
 
 # -- transfer_order ------------------------------------------------------------------------------
 def job(name: str, size: int) -> AssetJob:
-    return AssetJob(workflow="a1-to-a2", campaign=CAMPAIGN, asset=DamAsset(asset_id=name, name=name, size=size),
+    return AssetJob(workflow=A1_TO_A2, campaign=CAMPAIGN, asset=DamAsset(asset_id=name, name=name, size=size),
                     box_folder_id="1", box_folder_path="C000000001-Spring")
 
 
