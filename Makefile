@@ -9,7 +9,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export NO_PROXY := 127.0.0.1,localhost
 export no_proxy := 127.0.0.1,localhost
 
-.PHONY: venv lint test test-slow bench bench-webhook bench-limits demo demo-stop clean
+.PHONY: venv lint test test-fast test-slow bench bench-webhook bench-limits demo demo-stop clean
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ lint: venv
 
 test: lint
 	$(PY) -m pytest -m "not slow" --durations=15
+
+# The pure logic only (tests marked fast): no simulators, database, Prefect API or SMTP; seconds.
+test-fast: venv
+	$(PY) -m pytest -m fast -q -p no:cacheprovider
 
 # The minutes-long end-to-end suites (crash/resume, deploy to a real server, secret scan); CI runs both.
 test-slow: venv

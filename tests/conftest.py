@@ -16,12 +16,52 @@ import uuid  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import TYPE_CHECKING  # noqa: E402
 
 import psycopg2  # noqa: E402
 import pytest  # noqa: E402
 
-from simulators.common import ServerThread  # noqa: E402
-from simulators.jwt_keys import JwtAppKeys, make_jwt_app_keys  # noqa: E402
+if TYPE_CHECKING:  # imported where used: the fast tier (make test-fast) never loads the simulators
+    from simulators.common import ServerThread
+    from simulators.jwt_keys import JwtAppKeys
+
+
+# -- the fast tier ------------------------------------------------------------------------
+class SocketInFastTest(RuntimeError):
+    """A test marked ``fast`` tried to connect or listen: it belongs in the full suite."""
+
+
+def _marks_fast(path: Path) -> bool:
+    """Whether the test module at ``path`` (or one below the folder ``path``) marks tests fast."""
+    files = path.rglob("test_*.py") if path.is_dir() else [path]
+    return any("mark.fast" in f.read_text(encoding="utf-8") for f in files)
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """With ``-m fast`` (``make test-fast``), modules and folders that mark nothing fast are not
+    even imported: the fast tier does not pay for importing Prefect, the flows and the simulators
+    only to deselect their tests. Any other run collects as usual."""
+    if config.getoption("markexpr") != "fast":
+        return None
+    if collection_path.is_file() and not collection_path.name.startswith("test_"):
+        return None  # conftest.py, helpers: pytest's own rules
+    return True if not _marks_fast(collection_path) else None
+
+
+@pytest.fixture(autouse=True)
+def _fast_tests_open_no_sockets(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test marked ``fast`` (``make test-fast``) runs pure logic: connecting or listening on a
+    socket fails it at once, so a server dependency cannot slip into the fast tier unnoticed."""
+    if request.node.get_closest_marker("fast") is None:
+        return
+    import socket
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise SocketInFastTest(f"{request.node.nodeid} is marked fast but opens a socket; "
+                               "drop the fast mark or remove the server it needs")
+
+    for method in ("connect", "connect_ex", "bind"):
+        monkeypatch.setattr(socket.socket, method, refuse)
 
 
 # -- PostgreSQL ---------------------------------------------------------------------------
@@ -128,6 +168,7 @@ def dam_auth(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def otmm(request: pytest.FixtureRequest, dam_auth: str) -> Iterator[RunningOtmm]:
     """The OTMM simulator; over TLS that requires a client certificate when ``dam_auth`` is mtls."""
+    from simulators.common import ServerThread
     from simulators.otmm import OtmmSimulator
 
     secret, password = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
@@ -145,6 +186,8 @@ def otmm(request: pytest.FixtureRequest, dam_auth: str) -> Iterator[RunningOtmm]
 
 @pytest.fixture(scope="session")
 def box_keys() -> JwtAppKeys:
+    from simulators.jwt_keys import make_jwt_app_keys
+
     return make_jwt_app_keys("test-key-1", secrets.token_urlsafe(12))
 
 
@@ -169,6 +212,7 @@ def box(tmp_path: Path, box_keys: JwtAppKeys, pki) -> Iterator[RunningBox]:
     """The Box simulator. Its webhooks sign with generated keys, deliver to HTTPS receivers whose
     certificate chains to the test CA (on any port: the one relaxation) and retry within a second."""
     from simulators.box import BoxSimulator, WebhookSettings
+    from simulators.common import ServerThread
 
     secret = secrets.token_urlsafe(16)
     primary, secondary = secrets.token_urlsafe(24), secrets.token_urlsafe(24)

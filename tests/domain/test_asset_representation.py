@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import pytest
+
 from domain.asset_representation import localised_representation
 from domain.dam_metadata import find_element, flatten_metadata, scalar_field, table, table_field
 from domain.fields import load_dam_fields
 from domain.file_names import parse_returned_file_name
+
+pytestmark = pytest.mark.fast
 
 F = load_dam_fields()
 NAME = parse_returned_file_name("K7M2QX_Hero <b>x_it-IT_Lazio.jpg")

@@ -4,6 +4,8 @@ import pytest
 
 from domain.box_names import MAX_NAME_LENGTH, box_safe_name, campaign_folder_name, tracked_file_name
 
+pytestmark = pytest.mark.fast
+
 
 @pytest.mark.parametrize(("raw", "safe"), [
     ("Spring Launch", "Spring Launch"),

@@ -13,6 +13,8 @@ import pytest
 
 from domain.box_webhooks import DeliveryRefused, DeliveryVerifier, parse_event
 
+pytestmark = pytest.mark.fast
+
 PRIMARY, SECONDARY = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
 NOW = datetime(2025, 6, 1, 12, 0, 0, tzinfo=UTC)
 BODY = json.dumps({"type": "webhook_event", "id": "evt-1", "trigger": "FILE.UPLOADED", "created_at": "x",

@@ -19,6 +19,8 @@ from domain.dam_metadata import (
     table_of,
 )
 
+pytestmark = pytest.mark.fast
+
 
 def scalar(field_id: str, value, kind: str = "string") -> dict:
     return {"id": field_id, "type": "com.artesia.metadata.MetadataField",

@@ -21,6 +21,8 @@ from domain.notification_rules import (
 from domain.notifications import campaign_notification
 from domain.transfers import AssetOutcome, AssetResult, CampaignOutcome, CampaignResult
 
+pytestmark = pytest.mark.fast
+
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 

@@ -22,6 +22,8 @@ from domain.notifications import (
 )
 from domain.transfers import AssetOutcome, AssetResult, CampaignOutcome, CampaignResult
 
+pytestmark = pytest.mark.fast
+
 HOSTILE = '<script>alert("x")</script> & Co'
 
 
@@ -161,3 +163,52 @@ def test_breakable_keeps_everything_escaped_and_words_whole():
     assert str(breakable("Social/Stories/story.mp4")) == "Social/<wbr>Stories/<wbr>story.<wbr>mp4"
     assert str(breakable("a" * 40)).count("<wbr>") == 2 and str(breakable("Claim not ok")) == "Claim not ok"
     assert str(breakable(HOSTILE)).replace("<wbr>", "") == "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; Co"
+
+
+# -- each workflow's words -----------------------------------------------------------------------
+@pytest.mark.parametrize(("workflow", "outcome", "n", "headline"), [
+    ("a1-to-a2", CampaignOutcome.COMPLETE, 2, "2 master assets are in Box for adaptation"),
+    ("a5-to-a6", CampaignOutcome.COMPLETE, 1, "Rework: 1 rejected asset sent to Box"),
+    ("b1-to-b2", CampaignOutcome.COMPLETE, 1, "1 global master asset is in Box"),
+    ("b1-to-b2", CampaignOutcome.COMPLETE, 5, "5 global master assets are in Box"),
+    ("a1-to-a2", CampaignOutcome.NO_ASSETS, 0, "No master assets to send: the Master Assets folder is empty"),
+    ("a5-to-a6", CampaignOutcome.NO_ASSETS, 0, "No rejected assets: nothing to send for rework"),
+    ("b1-to-b2", CampaignOutcome.NO_ASSETS, 0, "No final assets to send: the Final Assets folder is empty"),
+    ("a1-to-a2", CampaignOutcome.PARTIAL, 3, "Some assets could not be copied (1 of 3); the status stays A1"),
+    ("a5-to-a6", CampaignOutcome.ERROR, 0, "The campaign could not be processed; the status stays A1"),
+])
+def test_each_workflow_says_what_happened_in_its_words(workflow, outcome, n, headline):
+    email = campaign_notification(workflow, campaign_result(outcome, n), "r")
+    assert email.headline == headline
+    assert email.subject == f"[{workflow}] C000000078 Spring Launch: {headline}"
+    assert email.tone == ("green" if outcome == CampaignOutcome.COMPLETE else "orange")
+
+
+def test_an_unprocessed_campaign_says_why_and_how_to_retry():
+    result = campaign_result(CampaignOutcome.ERROR, 0).model_copy(update={"error": "DAM answered 503"})
+    n = campaign_notification("b1-to-b2", result, "r")
+    assert n.kind == "b1_to_b2_partial"
+    [failed] = [s for s in n.sections if s.title == "What failed"]
+    assert failed.rows == [["(campaign)", "DAM answered 503"]]
+    assert "prefect deployment run b1-to-b2/b1-to-b2 -p campaign_number=C000000078" in n.next_steps[-1]
+
+
+def test_skipped_assets_are_neither_sent_nor_failed():
+    result = campaign_result(CampaignOutcome.COMPLETE, 3)
+    result.assets[2] = result.assets[2].model_copy(update={"outcome": AssetOutcome.SKIPPED})
+    n = campaign_notification("a1-to-a2", result, "r")
+    assert dict(n.facts)["Assets in Box"] == "2" and dict(n.facts)["Failed"] == "0"
+    assert n.headline == "2 master assets are in Box for adaptation"
+    [sent] = n.sections
+    assert [row[1] for row in sent.rows] == ["Social/Spring Launch-0.jpg", "Social/Spring Launch-1.jpg"]
+
+
+def test_rework_rows_name_each_reviewer_who_commented_and_always_the_approver():
+    result = campaign_result(CampaignOutcome.COMPLETE, 2)
+    result.assets[1] = result.assets[1].model_copy(update={"details": {"iacc_comments": "Claim missing",
+                                                                       "iacc_certifier": "c@example.test"}})
+    [section] = campaign_notification("a5-to-a6", result, "r").sections
+    assert [(row[1], row[2], row[3]) for row in section.rows] == [
+        ("Social/Spring Launch-0.jpg", "Approver", HOSTILE), ("Social/Spring Launch-0.jpg", "Legal", "Claim <b>not</b> ok"),
+        ("Social/Spring Launch-1.jpg", "Approver", ""), ("Social/Spring Launch-1.jpg", "IA&CC", "Claim missing")]
+    assert section.row_tags == ["Approver", "Legal", "Approver", "IA&CC"] and section.rows[3][4] == "c@example.test"

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import pytest
+
 from domain.tracking_ids import ALPHABET, LENGTH, is_tracking_id, new_tracking_id
+
+pytestmark = pytest.mark.fast
 
 
 def test_new_ids_are_six_unambiguous_characters() -> None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from domain.campaigns import Campaign, DamAsset
 from domain.transfers import A1_TO_A2, AssetJob, transfer_order
+
+pytestmark = pytest.mark.fast
 
 CAMPAIGN = Campaign(folder_id="f1", number="C000000001", name="Lanes", status="A1")
 

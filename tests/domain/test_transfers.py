@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from domain.campaigns import Campaign
 from domain.transfers import (
     A1_TO_A2,
@@ -10,6 +12,8 @@ from domain.transfers import (
     RunSummary,
     campaign_outcome,
 )
+
+pytestmark = pytest.mark.fast
 
 
 def result(outcome: AssetOutcome, size: int = 10) -> AssetResult:
