@@ -79,5 +79,7 @@ def is_retryable(exc: BaseException) -> bool:
         return True
     import requests
 
+    if isinstance(exc, requests.exceptions.SSLError):
+        return False  # a certificate refused (or not trusted) stays refused
     return isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError,
                             requests.exceptions.Timeout))

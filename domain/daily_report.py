@@ -90,7 +90,7 @@ def compute_report(runs: list[RunRecord], since: datetime, until: datetime,
     errors += [{"workflow": row.workflow, "flow_run_id": row.flow_run_id, "state": f"campaign {row.campaign}",
                 "error": row.error} for row in camp_df.itertuples() if row.error]
     details = camp_df.sort_values(["workflow", "campaign", "end_time"]).drop(columns=["end_time"])
-    return DailyReport(since=since, until=until, per_workflow=per.to_dict("records"), total=total,
+    return DailyReport(since=since, until=until, per_workflow=rows, total=total,
                        campaigns=details.to_dict("records"), errors=errors)
 
 

@@ -48,6 +48,7 @@ NOT_RETRYABLE = [
     # requests errors that are not network failures.
     requests.exceptions.HTTPError("400 Client Error"),
     requests.exceptions.InvalidURL("no host"),
+    requests.exceptions.SSLError("certificate verify failed"),  # a refused certificate stays refused
     requests.exceptions.RequestException("generic"),
     # Not from a client: a bug in our code, never retried.
     ValueError("bad value"),

@@ -70,8 +70,6 @@ def test_counts_per_workflow() -> None:
     assert metrics(per["a4-live-webhook"], *counts) == (1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
 
-@pytest.mark.xfail(strict=True, reason="pandas turns the None rate into NaN when another workflow has a rate; "
-                                       "the report then shows 'nan%' (domain/daily_report.py, reported)")
 def test_no_assets_no_rate_even_when_another_workflow_has_one() -> None:
     report = compute_report(DAY, SINCE, UNTIL)
     assert per_workflow(report)["b1-to-b2"]["success_rate"] is None
