@@ -25,7 +25,7 @@ from domain.status_changes import (
     plan_update,
 )
 from tasks.dam import find_campaigns, find_campaigns_by_number_or_name, set_campaign_status
-from tasks.runs import current_run_id
+from tasks.tracking import record_status_change
 
 # How long a paused run waits for the operator before it fails (nothing changed).
 CONFIRMATION_TIMEOUT_S = 3600
@@ -105,7 +105,7 @@ def _apply(plan: StatusChangePlan, dam: DamCredentials, tracking: TrackingDataba
            wait_for_confirmation: bool) -> State:
     """List the plan; apply it when confirmed; one row per campaign in the ``<operation>`` artifact."""
     logger = get_run_logger()
-    db = tracking.get_client()  # the audit log must be reachable before anything changes
+    tracking.get_client().ping()  # the audit log must be reachable before anything changes
     logger.info(plan.describe())
     if plan.refused:
         _publish(plan, [{**_candidate_row(c), "result": "not changed (several or no matches)"}
@@ -125,16 +125,14 @@ def _apply(plan: StatusChangePlan, dam: DamCredentials, tracking: TrackingDataba
         return Completed(message=f"Dry run, nothing changed. {plan.describe()}. Run again with confirm=true "
                                  f"to apply.", data=_data(plan, applied=False))
 
-    run_id = current_run_id()
     rows, failed = [], 0
     for change in plan.changes:
         moved = set_campaign_status(dam, change.campaign, change.to_status, return_state=True)
         if moved.is_completed():
-            db.add_event(workflow=plan.operation, event="status_changed_by_operator",
-                         campaign_number=change.campaign.number,
-                         detail={"from": change.from_status, "to": change.to_status}, flow_run_id=run_id)
-            db.forget_notifications(change.campaign.number)  # a new cycle: its situations are news again
-            rows.append({**change.row(), "result": "changed"})
+            audit = record_status_change(tracking, plan.operation, change.campaign.number, change.from_status,
+                                         change.to_status, return_state=True)
+            rows.append({**change.row(), "result": "changed" if audit.is_completed()
+                         else f"changed, but not recorded in the audit log: {audit.message}"})
         else:
             failed += 1
             rows.append({**change.row(), "result": f"failed: {moved.message}"})

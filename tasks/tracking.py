@@ -70,3 +70,14 @@ def masters_waiting(tracking: TrackingDatabaseBlock, campaign_folder_ids: list[s
 def seconds_since_last_delivery(tracking: TrackingDatabaseBlock) -> float | None:
     """Seconds since the webhook receiver recorded its last delivery (None: never)."""
     return tracking.get_client().seconds_since_last_webhook_delivery()
+
+
+@io_task(name="record-status-change")
+def record_status_change(tracking: TrackingDatabaseBlock, operation: str, campaign_number: str, from_status: str,
+                         to_status: str) -> None:
+    """Audit an operator's status change, and forget the campaign's told situations: a new cycle
+    makes them news again."""
+    db = tracking.get_client()
+    db.add_event(workflow=operation, event="status_changed_by_operator", campaign_number=campaign_number,
+                 detail={"from": from_status, "to": to_status}, flow_run_id=current_run_id())
+    db.forget_notifications(campaign_number)
