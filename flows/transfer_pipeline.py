@@ -131,8 +131,9 @@ def run_transfer_workflow(
                    for p in plans}
     results = [settled.get(c.folder_id) or left_to_other_run(c) for c in search.campaigns]
     results += [unusable_campaign(i, workflow) for i in search.invalid]
-    record_failures(tracking, workflow.name, [r for r in results if r.outcome != CampaignOutcome.IN_PROGRESS],
-                    return_state=True)  # a failure here must not lose the artifacts and emails
+    failures = [r for r in results if r.outcome == CampaignOutcome.ERROR or r.failed_assets]
+    if failures:  # audited; a failure here must not lose the artifacts and emails
+        record_failures(tracking, workflow.name, failures, return_state=True)
     # 6. What happened, for people (emails, artifacts) and for the daily report (state message).
     return publish_run(workflow, results, mail, tracking)
 
