@@ -243,7 +243,7 @@ def _cpu_by_process(result: dict[str, Any], n: int, prefix: str) -> dict[str, fl
 
 def _around_transfers(flow: dict[str, Any], prefix: str) -> dict[str, float | None]:
     """Seconds of an a1-to-a2 run before its first asset's copy started and after its last one
-    ended (the span of the per-asset body the lanes call, timed in the flow process)."""
+    ended (the span of the per-asset body the transfer engine calls, timed in the flow process)."""
     span = flow.get("timers", {}).get("asset.body")
     before = round(span["first_start_s"], 3) if span else None
     after = round(flow["wall_s"] - span["last_end_s"], 3) if span else None
@@ -278,7 +278,7 @@ def summarise(results: dict[str, Any], args: argparse.Namespace, size: int) -> d
     out["cpu_ms_per_asset"] = {"raw": _cpu_ms_per_item(raw, n), "flow": _cpu_ms_per_item(flow, n)}
     out.update(_cpu_by_process(flow, n, "a1_to_a2_cpu_ms_per_asset"))
     out["flow_gap_ms_per_asset"] = _per_asset(flow["wall_s"] - raw["wall_s"], n)
-    # Wall time per asset inside the flow process (a lane's thread waits on these one after the other).
+    # Wall time per asset inside the flow process (an engine thread waits on these one after the other).
     phase = _timer(flow, "flow.transfer_phase") or flow["wall_s"]
     runs = flow.get("task_runs", {})
     out["flow_wall_breakdown_s"] = {

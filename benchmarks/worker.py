@@ -235,10 +235,10 @@ def run_a1_to_a2(args: dict[str, Any]) -> dict[str, Any]:
     import tasks.transfer
     from flows.a1_to_a2 import a1_to_a2
 
-    tasks.transfer.stream_dam_to_box = TIMERS.wrap("stream", "stream_dam_to_box", tasks.transfer.stream_dam_to_box)
-    # The per-asset body: a plain function the lane tasks call.
+    # The per-asset body: a plain function the transfer engine's threads call (looked up at call time).
     tasks.transfer.copy_asset = TIMERS.wrap("asset", "body", tasks.transfer.copy_asset)
-    pipeline._transfer_all = TIMERS.wrap("flow", "transfer_phase", pipeline._transfer_all)
+    # The transfer phase: the engine task over every asset of the run.
+    pipeline.copy_assets = TIMERS.wrap("flow", "transfer_phase", pipeline.copy_assets)
     TIMERS.origin = started = time.perf_counter()
     state = a1_to_a2(campaign_number=args["campaign_number"], max_campaigns=1,
                      max_concurrent_transfers=args["concurrency"], box_root_folder_id=args["box_root_folder_id"],

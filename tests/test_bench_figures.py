@@ -59,6 +59,7 @@ def _measured(wall: float, cpu: float, parts: dict[str, float], **extra: object)
             "requests": {"otmm": {}, "box": {}}, **extra}
 
 
+@pytest.mark.fast
 def test_summary_carries_the_ratios_cpu_by_process_and_time_outside_the_transfers(capsys):
     parts = {"prefect-server": 2.0, "postgres": 1.0, "otmm": 3.0, "box": 4.0, "creativex": 0.5, "smtp": 0.5}
     span = {"asset.body": {"calls": 200, "wall_s": 1.0, "cpu_s": 1.0, "first_start_s": 1.5, "last_end_s": 8.0}}
