@@ -6,10 +6,15 @@ Modes:
     raw        the raw limit: the same listing and folder, then ``stream_dam_to_box`` per asset
                on a ThreadPoolExecutor of N threads — no Prefect, no database.
     a1-to-a2   the flow, run through the Prefect API (``PREFECT_API_URL``), N transfers at a time.
+    raw-a2-to-a3
+               the raw Box→DAM limit: the same listing of an agency folder, the campaign's
+               ``Final Assets`` folder, then per file on N threads: download from Box, create
+               the DAM asset from the stream, delete the Box file — no Prefect, no database.
     a2-to-a3   the A2→A3 flow, through the Prefect API.
 
 The last line on stdout is a JSON object: wall seconds of the measured part, CPU seconds of
-this process, its peak RSS (VmHWM) and, for flows, where the time went (see :class:`Timers`).
+this process, its peak RSS (VmHWM) and, for flows, where the time went (see :class:`Timers`:
+totals per call, and when each kind of call first started and last ended).
 The timing wrappers call straight through to the real methods; they only add up how long the
 calls took (wall and this thread's CPU), so nothing the flow does is replaced.
 """
@@ -19,6 +24,7 @@ from __future__ import annotations
 import functools
 import inspect
 import json
+import mimetypes
 import sys
 import tempfile
 import threading
@@ -35,11 +41,15 @@ class Timers:
     """Thread-safe totals of wall and thread-CPU seconds per wrapped call name.
 
     A call nested in another call of the same category (``db``, ``box``…) is not counted
-    again, so a category's total is the time spent in it, not the sum of its layers.
+    again, so a category's total is the time spent in it, not the sum of its layers. Each name
+    also keeps its span: when its first call started and its last call ended, in seconds
+    since ``origin`` (the measured run's start, set by the mode).
     """
 
     def __init__(self) -> None:
         self.totals: dict[str, list[float]] = {}  # name -> [calls, wall, cpu]
+        self.spans: dict[str, list[float]] = {}  # name -> [first start, last end] (perf_counter)
+        self.origin = time.perf_counter()
         self.lock = threading.Lock()
         self.local = threading.local()
 
@@ -53,21 +63,24 @@ class Timers:
             if category in active:
                 return fn(*args, **kwargs)
             active.add(category)
-            wall, cpu = time.perf_counter(), time.thread_time()
+            start, cpu = time.perf_counter(), time.thread_time()
             try:
                 return fn(*args, **kwargs)
             finally:
                 active.discard(category)
-                self.add(key, time.perf_counter() - wall, time.thread_time() - cpu)
+                self.add(key, start, time.perf_counter(), time.thread_time() - cpu)
 
         return timed
 
-    def add(self, key: str, wall: float, cpu: float) -> None:
+    def add(self, key: str, start: float, end: float, cpu: float) -> None:
+        """One call of ``key`` from ``start`` to ``end`` (``perf_counter``) that used ``cpu`` seconds."""
         with self.lock:
             total = self.totals.setdefault(key, [0, 0.0, 0.0])
             total[0] += 1
-            total[1] += wall
+            total[1] += end - start
             total[2] += cpu
+            span = self.spans.setdefault(key, [start, end])
+            span[0], span[1] = min(span[0], start), max(span[1], end)
 
     def wrap_class(self, category: str, cls: type, skip: tuple[str, ...] = ()) -> None:
         """Wrap every public plain method of ``cls`` (not generators or context managers)."""
@@ -80,8 +93,11 @@ class Timers:
             setattr(cls, name, self.wrap(category, name, member))
 
     def report(self) -> dict[str, dict[str, float]]:
+        """Per name: calls, wall and CPU seconds, and the span (``first_start_s``, ``last_end_s``)."""
         with self.lock:
-            return {k: {"calls": int(v[0]), "wall_s": round(v[1], 4), "cpu_s": round(v[2], 4)}
+            return {k: {"calls": int(v[0]), "wall_s": round(v[1], 4), "cpu_s": round(v[2], 4),
+                        "first_start_s": round(self.spans[k][0] - self.origin, 4),
+                        "last_end_s": round(self.spans[k][1] - self.origin, 4)}
                     for k, v in sorted(self.totals.items())}
 
 
@@ -135,7 +151,7 @@ def _clients() -> tuple[Any, Any]:
 def run_baseline(args: dict[str, Any]) -> dict[str, Any]:
     """One asset at a time: download the whole file to a temporary file, then upload it."""
     dam, store = _clients()
-    started = time.perf_counter()
+    TIMERS.origin = started = time.perf_counter()
     assets = list(dam.walk_assets(args["master_assets_id"]))
     folder_id = store.ensure_folder_path(args["box_root_folder_id"], [args["box_folder_name"]])
     moved = 0
@@ -158,7 +174,7 @@ def run_raw(args: dict[str, Any]) -> dict[str, Any]:
     import clients.transfer
 
     dam, store = _clients()
-    started = time.perf_counter()
+    TIMERS.origin = started = time.perf_counter()
     assets = list(dam.walk_assets(args["master_assets_id"]))
     folder_id = store.ensure_folder_path(args["box_root_folder_id"], [args["box_folder_name"]])
 
@@ -171,6 +187,47 @@ def run_raw(args: dict[str, Any]) -> dict[str, Any]:
     return {"wall_s": time.perf_counter() - started, "assets": len(assets), "bytes": moved}
 
 
+def run_raw_a2_to_a3(args: dict[str, Any]) -> dict[str, Any]:
+    """The agency folder's files into the campaign's ``Final Assets`` on N plain threads."""
+    dam, store = _clients()
+    TIMERS.origin = started = time.perf_counter()
+    files = import_folder(dam, store, args["agency_folder_id"], args["campaign_folder_id"], args["concurrency"])
+    return {"wall_s": time.perf_counter() - started, "files": len(files), "bytes": sum(f.size for f in files)}
+
+
+def import_folder(dam: Any, store: Any, agency_folder_id: str, campaign_folder_id: str,  # noqa: ANN401
+                  concurrency: int) -> list[Any]:
+    """List every file below the agency folder, find the campaign's ``Final Assets`` folder,
+    then :func:`import_box_file` each on ``concurrency`` threads; the files imported."""
+    from domain.fields import load_dam_fields
+
+    files = [f for _, f in store.walk_files(agency_folder_id)]
+    folder_id = dam.find_subfolder(campaign_folder_id, load_dam_fields().campaign.folders.final_assets)
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        list(pool.map(lambda f: import_box_file(dam, store, f, folder_id), files))
+    return files
+
+
+def import_box_file(dam: Any, store: Any, file: Any, folder_id: str) -> str:  # noqa: ANN401
+    """What a2-to-a3 does to one file, with the plain clients: stream it from Box into a new
+    DAM asset (checked against Box's size and SHA-1 as it passes), then delete it from Box.
+
+    The representation comes from the file name alone (no master metadata: no database).
+    """
+    from clients.box import HashingReader
+    from domain.asset_representation import localised_representation
+    from domain.fields import load_dam_fields
+    from domain.file_names import parse_returned_file_name
+
+    name = parse_returned_file_name(file.name)
+    built = localised_representation([], name, name.tracking_id, 0, "", load_dam_fields())
+    reader = HashingReader(store.iter_file_bytes(file.id), expected_size=file.size, expected_sha1=file.sha1)
+    mime = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+    asset_id = dam.create_asset(folder_id, file.name, mime, reader, built.representation)
+    store.delete_file(file.id)
+    return asset_id
+
+
 # -- (c) the flows, through the Prefect API -----------------------------------------------
 def run_a1_to_a2(args: dict[str, Any]) -> dict[str, Any]:
     """``a1_to_a2`` for one campaign; also the transfer phase's wall time and the task runs."""
@@ -178,11 +235,11 @@ def run_a1_to_a2(args: dict[str, Any]) -> dict[str, Any]:
     import tasks.transfer
     from flows.a1_to_a2 import a1_to_a2
 
-    tasks.transfer.stream_dam_to_box = TIMERS.wrap("stream", "stream_dam_to_box", tasks.transfer.stream_dam_to_box)
-    # The per-asset body: a plain function the lane tasks call.
+    # The per-asset body: a plain function the transfer engine's threads call (looked up at call time).
     tasks.transfer.copy_asset = TIMERS.wrap("asset", "body", tasks.transfer.copy_asset)
-    pipeline._transfer_all = TIMERS.wrap("flow", "transfer_phase", pipeline._transfer_all)
-    started = time.perf_counter()
+    # The transfer phase: the engine task over every asset of the run.
+    pipeline.copy_assets = TIMERS.wrap("flow", "transfer_phase", pipeline.copy_assets)
+    TIMERS.origin = started = time.perf_counter()
     state = a1_to_a2(campaign_number=args["campaign_number"], max_campaigns=1,
                      max_concurrent_transfers=args["concurrency"], box_root_folder_id=args["box_root_folder_id"],
                      webhook_block=None, return_state=True)
@@ -197,7 +254,7 @@ def run_a2_to_a3(args: dict[str, Any]) -> dict[str, Any]:
     """``a2_to_a3`` over the agency folder the parent filled."""
     from flows.a2_to_a3 import a2_to_a3
 
-    started = time.perf_counter()
+    TIMERS.origin = started = time.perf_counter()
     state = a2_to_a3(agency_folder_id=args["agency_folder_id"], max_files=args.get("max_files", 1000),
                      return_state=True)
     wall = time.perf_counter() - started
@@ -270,7 +327,8 @@ def _count_logs(client: Any, flow_run_id: Any) -> dict[str, int]:  # noqa: ANN40
 
 
 MODES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
-    "baseline": run_baseline, "raw": run_raw, "a1-to-a2": run_a1_to_a2, "a2-to-a3": run_a2_to_a3,
+    "baseline": run_baseline, "raw": run_raw, "a1-to-a2": run_a1_to_a2, "raw-a2-to-a3": run_raw_a2_to_a3,
+    "a2-to-a3": run_a2_to_a3,
 }
 
 
