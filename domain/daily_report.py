@@ -13,7 +13,7 @@ import pandas as pd
 from pydantic import BaseModel, Field
 
 from domain.notifications import Notification, Section, run_url
-from domain.run_tables import CampaignRow, FileRow
+from domain.run_tables import CampaignRow, FileRow, RequestRow
 from domain.transfers import DAM_TO_BOX
 
 # The flows the report adds up: the status transitions in the order of the status they start
@@ -27,7 +27,7 @@ SHORT_NAMES = {**{w.name: w.short_name for w in DAM_TO_BOX.values()}, "a2-to-a3"
 _ONLY_REJECTED = {w.name for w in DAM_TO_BOX.values() if w.only_rejected}
 METRICS = ["runs", "runs_failed", "runs_crashed", "campaigns_found", "campaigns_processed", "campaigns_completed",
            "campaigns_partial", "assets_succeeded", "assets_failed", "assets_skipped", "not_approved", "errors",
-           "success_rate"]
+           "box_429s", "success_rate"]
 
 
 class RunRecord(BaseModel):
@@ -41,6 +41,7 @@ class RunRecord(BaseModel):
     end_time: datetime | None = None
     campaigns: list[CampaignRow] = Field(default_factory=list, description="Its <workflow>-campaigns table.")
     files: list[FileRow] = Field(default_factory=list, description="Its a2-to-a3-files table (A2→A3 only).")
+    requests: list[RequestRow] = Field(default_factory=list, description="Its <workflow>-requests table.")
 
 
 class DailyReport(BaseModel):
@@ -80,6 +81,8 @@ def compute_report(runs: list[RunRecord], since: datetime, until: datetime,
             "assets_skipped": int(w_camp.assets_skipped.sum()),
             "not_approved": succeeded + failed if workflow in _ONLY_REJECTED else 0,
             "errors": failed + int((w_camp.outcome == "error").sum()) + failed_runs + crashed_runs,
+            "box_429s": sum(q.rate_limited for r in runs if r.workflow == workflow for q in r.requests
+                            if q.system == "box"),
             "success_rate": _rate(succeeded, failed),
         })
     per = pd.DataFrame(rows, columns=["workflow", *METRICS])

@@ -99,6 +99,7 @@ class ImportJob(BaseModel):
     file: AgencyFile
     name: ReturnedFileName
     master: dict[str, Any]
+    final_assets: str | None = Field(None, description="DAM folder id of the campaign's Final Assets, once read.")
 
     def result(self, outcome: ImportOutcome, **fields: Any) -> ImportResult:
         """The file's row with ``outcome`` (and the other ``fields``)."""

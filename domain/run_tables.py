@@ -6,7 +6,8 @@ reads ``<workflow>-campaigns`` from the Prefect API, possibly written by an olde
 - ``<workflow>-campaigns``: one :class:`CampaignRow` per campaign a run touched;
 - ``<workflow>-assets``: one :class:`AssetRow` per DAM asset (DAM→Box workflows), plus one per
   campaign that had no asset to show (error, nothing to send, left to another run);
-- ``a2-to-a3-files``: one :class:`FileRow` per file found in the agency-upload folder.
+- ``a2-to-a3-files``: one :class:`FileRow` per file found in the agency-upload folder;
+- ``<workflow>-requests``: one :class:`RequestRow` per system (DAM, Box): calls, uploads, 429s.
 
 Every field has a default, so a row written before a column existed still reads back.
 """
@@ -90,9 +91,22 @@ class FileRow(_Row):
 
 
 # What a table shows when a run had nothing to list (a table artifact needs one row).
+class RequestRow(_Row):
+    """What one run asked of one system (``<workflow>-requests``): the requests sent (retries
+    included), Box's uploads among them, the 429 answers, and the seconds spent waiting for
+    the shared request budget. Counted by the run's process."""
+
+    system: str = ""
+    calls: int = 0
+    uploads: int = 0
+    rate_limited: int = 0
+    budget_wait_s: float = 0.0
+
+
 NO_CAMPAIGNS = CampaignRow(outcome="no campaigns")
 NO_ASSETS = AssetRow(outcome="no campaigns")
 NO_FILES = FileRow(outcome="no files")
+NO_REQUESTS = RequestRow(system="none")
 
 
 def campaign_rows(results: list[CampaignResult]) -> list[CampaignRow]:

@@ -13,6 +13,7 @@ from blocks.dam import DamCredentials
 from blocks.mail_server import MailServer
 from blocks.tracking_database import TrackingDatabaseBlock
 from domain.campaigns import CampaignStatus
+from domain.fields import load_dam_fields
 from domain.localised_files import (
     WORKFLOW,
     ImportJob,
@@ -23,12 +24,12 @@ from domain.localised_files import (
     why_campaign_takes_no_files,
 )
 from domain.notifications import a2_to_a3_complete_notification, files_uploaded_notification
-from domain.run_tables import NO_CAMPAIGNS, NO_FILES, file_rows, import_campaign_rows, table
+from domain.run_tables import NO_CAMPAIGNS, NO_FILES, RequestRow, file_rows, import_campaign_rows, table
 from tasks.alerts import alert_on_failure, alert_on_recovery
-from tasks.dam import find_campaigns, get_campaign, set_campaign_status
+from tasks.dam import find_campaigns, get_campaign, get_campaign_and_folder, set_campaign_status
 from tasks.localised import find_agency_files, import_files, list_agency_files
 from tasks.notify import send_emails
-from tasks.runs import current_run_id
+from tasks.runs import current_run_id, publish_requests, requests_counted
 from tasks.tracking import masters_waiting, triage_agency_files
 
 # Files imported at the same time (the transfer engine's limit for A2→A3).
@@ -80,26 +81,30 @@ def a2_to_a3(
     tracking, creativex = TrackingDatabaseBlock.load(tracking_db_block), CreativeXCredentials.load(creativex_block)
     mail = MailServer.load(email_block)
 
-    # 1-2. The files waiting (listed, or as the webhook announced them); what cannot be imported stays.
-    listed = (list_agency_files(box, agency_folder_id) if box_file_ids is None
-              else find_agency_files(box, agency_folder_id, box_file_ids))
-    results, waiting = triage_agency_files(tracking, listed)
-    importable, not_open = campaigns_taking_files(waiting, dam)
-    # 3-4. Import, at most max_files per run, IMPORT_CONCURRENCY at a time.
-    results += not_open + import_files(importable[:max_files], dam, box, tracking, creativex, keep_files=keep_files,
-                                       dry_run=dry_run, limit=IMPORT_CONCURRENCY)
-    results += [job.result(ImportOutcome.DEFERRED, reason=deferred_reason(max_files))
-                for job in importable[max_files:]]
-    # 5. A2→A3 for the campaigns whose masters all came back; a failure here is reported, not raised.
-    moved, not_moved = ([], {}) if dry_run else move_finished_campaigns(results, dam, tracking, force_status_update)
+    with requests_counted(dam=dam, box=box) as requests:  # the run's calls, uploads and 429s
+        # 1-2. The files waiting (listed, or as the webhook announced them); what cannot be imported stays.
+        listed = (list_agency_files(box, agency_folder_id) if box_file_ids is None
+                  else find_agency_files(box, agency_folder_id, box_file_ids))
+        results, waiting = triage_agency_files(tracking, listed)
+        importable, not_open = campaigns_taking_files(waiting, dam)
+        # 3-4. Import, at most max_files per run, IMPORT_CONCURRENCY at a time.
+        results += not_open + import_files(importable[:max_files], dam, box, tracking, creativex, keep_files=keep_files,
+                                           dry_run=dry_run, limit=IMPORT_CONCURRENCY)
+        results += [job.result(ImportOutcome.DEFERRED, reason=deferred_reason(max_files))
+                    for job in importable[max_files:]]
+        # 5. A2→A3 for the campaigns whose masters all came back; a failure here is reported, not raised.
+        moved, not_moved = ([], {}) if dry_run else move_finished_campaigns(results, dam, tracking, force_status_update)
     # 6. Artifacts and emails, always.
-    return publish_imports(results, moved, not_moved, dry_run, whole_folder=box_file_ids is None, mail=mail,
-                           tracking=tracking)
+    return publish_imports(results, moved, not_moved, requests, dry_run, whole_folder=box_file_ids is None,
+                           mail=mail, tracking=tracking)
 
 
 def campaigns_taking_files(waiting: list[ImportJob], dam: DamCredentials) -> tuple[list[ImportJob], list[ImportResult]]:
-    """The files whose campaign is in A2 or A6 now (one DAM read per campaign), and a row for each other."""
-    campaigns = {job.master["campaign_folder_id"]: get_campaign.submit(dam, job.master["campaign_folder_id"])
+    """The files whose campaign is in A2 or A6 now, each with its campaign's Final Assets folder
+    (one DAM read per campaign), and a row for each other."""
+    final_assets = load_dam_fields().campaign.folders.final_assets
+    campaigns = {job.master["campaign_folder_id"]: get_campaign_and_folder.submit(dam, job.master["campaign_folder_id"],
+                                                                                  final_assets)
                  for job in waiting}
     importable, rows = [], []
     for job in waiting:
@@ -109,11 +114,15 @@ def campaigns_taking_files(waiting: list[ImportJob], dam: DamCredentials) -> tup
             rows.append(job.result(ImportOutcome.FAILED, reason=f"the campaign could not be read from the DAM: "
                                                                 f"{future.state.message}; left in Box, retried next run"))
             continue
-        reason = why_campaign_takes_no_files(job.master["campaign_number"], future.result().status)
+        campaign, folder_id = future.result()
+        reason = why_campaign_takes_no_files(job.master["campaign_number"], campaign.status)
         if reason:
             rows.append(job.result(ImportOutcome.CAMPAIGN_NOT_OPEN, reason=reason))
+        elif folder_id is None:
+            rows.append(job.result(ImportOutcome.FAILED, reason=f"campaign {campaign.number} has no {final_assets!r} "
+                                                                "folder in the DAM; left in Box, retried next run"))
         else:
-            importable.append(job)
+            importable.append(job.model_copy(update={"final_assets": folder_id}))
     return importable, rows
 
 
@@ -152,9 +161,11 @@ def move_finished_campaigns(results: list[ImportResult], dam: DamCredentials, tr
 
 
 def publish_imports(results: list[ImportResult], moved: list[tuple[str, str]], not_moved: dict[str, str],
-                    dry_run: bool, *, whole_folder: bool, mail: MailServer, tracking: TrackingDatabaseBlock) -> State:
+                    requests: list[RequestRow], dry_run: bool, *, whole_folder: bool, mail: MailServer,
+                    tracking: TrackingDatabaseBlock) -> State:
     """The run's artifacts and emails, and its final state with a summary."""
     _publish(results, dry_run, moved, not_moved)
+    publish_requests(WORKFLOW, requests)
     run_id = current_run_id()
     # Files left in Box are told by the poll, which sees the whole folder (once, while unchanged).
     emails = [files_uploaded_notification(results, run_id, whole_folder)] if any(
@@ -168,7 +179,8 @@ def publish_imports(results: list[ImportResult], moved: list[tuple[str, str]], n
                + f"; campaigns set to A3: {', '.join(n for n, _ in moved) or 'none'}")
     get_run_logger().info(message)
     data = {"counts": counts, "campaigns_to_a3": [n for n, _ in moved],
-            "files": [r.model_dump(exclude={"representation"}) for r in results]}
+            "files": [r.model_dump(exclude={"representation"}) for r in results],
+            "requests": [r.model_dump() for r in requests]}
     errors = [f"{r.box_path}: {r.reason}" for r in results if r.outcome.is_error]
     errors += [f"campaign {number}: {error}" for number, error in not_moved.items()]
     if errors:

@@ -22,7 +22,7 @@ from blocks.tracking_database import TrackingDatabaseBlock
 from domain.campaigns import Campaign
 from domain.fields import load_dam_fields
 from domain.notifications import campaign_notification
-from domain.run_tables import NO_ASSETS, NO_CAMPAIGNS, asset_rows, campaign_rows, table
+from domain.run_tables import NO_ASSETS, NO_CAMPAIGNS, RequestRow, asset_rows, campaign_rows, table
 from domain.transfers import (
     CampaignOutcome,
     CampaignPlan,
@@ -39,7 +39,7 @@ from tasks.box import campaign_box_folder
 from tasks.dam import list_campaign_assets, search_campaigns, set_campaign_status
 from tasks.engine import MAX_CONCURRENCY
 from tasks.notify import send_emails
-from tasks.runs import current_run_id
+from tasks.runs import current_run_id, publish_requests, requests_counted
 from tasks.tracking import claimed_campaigns, record_failures
 from tasks.transfer import copy_assets
 from tasks.webhook import send_status_webhook
@@ -114,28 +114,29 @@ def run_transfer_workflow(
     webhook = StatusWebhook.load(webhook_block) if webhook_block else None
     tracking.get_client()  # fail fast (and migrate) before touching the DAM or Box
 
-    # 1. Campaigns in the starting status, oldest first, bounded per run.
-    search = search_campaigns(dam, workflow.from_status, campaign_type=workflow.campaign_type,
-                              campaign_number=campaign_number, limit=max_campaigns)
-    # 2. Each campaign is held by one run of the workflow at a time; the others leave it.
-    with claimed_campaigns(tracking, workflow, search.campaigns) as (mine, busy):
-        # 3. Walk each campaign's folder, choose its assets, prepare its Box folder.
-        plans = prepare_campaigns(workflow, mine, dam, box, tracking, box_root_folder_id)
-        # 4. Copy every chosen asset, at most max_concurrent_transfers at a time.
-        jobs = [job for plan in plans for job in plan.jobs(workflow)]
-        get_run_logger().info("Transferring %d asset(s) of %d campaign(s), %d at a time", len(jobs), len(mine),
-                              max_concurrent_transfers)
-        copied = copy_assets(jobs, dam, box, tracking, limit=max_concurrent_transfers, label=workflow.name)
-        # 5. A campaign moves on only when every asset succeeded.
-        settled = {p.campaign.folder_id: move_status(workflow, settle_campaign(p, copied), dam, webhook)
-                   for p in plans}
+    with requests_counted(dam=dam, box=box) as requests:  # the run's calls, uploads and 429s
+        # 1. Campaigns in the starting status, oldest first, bounded per run.
+        search = search_campaigns(dam, workflow.from_status, campaign_type=workflow.campaign_type,
+                                  campaign_number=campaign_number, limit=max_campaigns)
+        # 2. Each campaign is held by one run of the workflow at a time; the others leave it.
+        with claimed_campaigns(tracking, workflow, search.campaigns) as (mine, _busy):
+            # 3. Walk each campaign's folder, choose its assets, prepare its Box folder.
+            plans = prepare_campaigns(workflow, mine, dam, box, tracking, box_root_folder_id)
+            # 4. Copy every chosen asset, at most max_concurrent_transfers at a time.
+            jobs = [job for plan in plans for job in plan.jobs(workflow)]
+            get_run_logger().info("Transferring %d asset(s) of %d campaign(s), %d at a time", len(jobs), len(mine),
+                                  max_concurrent_transfers)
+            copied = copy_assets(jobs, dam, box, tracking, limit=max_concurrent_transfers, label=workflow.name)
+            # 5. A campaign moves on only when every asset succeeded.
+            settled = {p.campaign.folder_id: move_status(workflow, settle_campaign(p, copied), dam, webhook)
+                       for p in plans}
     results = [settled.get(c.folder_id) or left_to_other_run(c) for c in search.campaigns]
     results += [unusable_campaign(i, workflow) for i in search.invalid]
     failures = [r for r in results if r.outcome == CampaignOutcome.ERROR or r.failed_assets]
     if failures:  # audited; a failure here must not lose the artifacts and emails
         record_failures(tracking, workflow.name, failures, return_state=True)
     # 6. What happened, for people (emails, artifacts) and for the daily report (state message).
-    return publish_run(workflow, results, mail, tracking)
+    return publish_run(workflow, results, requests, mail, tracking)
 
 
 def prepare_campaigns(workflow: TransferWorkflow, campaigns: list[Campaign], dam: DamCredentials,
@@ -190,18 +191,20 @@ def move_status(workflow: TransferWorkflow, result: CampaignResult, dam: DamCred
     return result
 
 
-def publish_run(workflow: TransferWorkflow, results: list[CampaignResult], mail: MailServer,
-                tracking: TrackingDatabaseBlock) -> State:
-    """Emails (once per situation), the run's two tables, and its final state with a summary."""
+def publish_run(workflow: TransferWorkflow, results: list[CampaignResult], requests: list[RequestRow],
+                mail: MailServer, tracking: TrackingDatabaseBlock) -> State:
+    """Emails (once per situation), the run's tables, and its final state with a summary."""
     run_id = current_run_id()
     unsent = send_emails(mail, [campaign_notification(workflow, r, run_id) for r in results
                                 if r.outcome != CampaignOutcome.IN_PROGRESS], tracking)
     _publish_tables(workflow, results)
+    publish_requests(workflow.name, requests)
     summary = RunSummary.of(workflow.name, results)
     if unsent:
         get_run_logger().error("%d email(s) could not be sent", unsent)
     get_run_logger().info(summary.message())
-    data = {"summary": summary.model_dump(), "campaigns": [_campaign_row(r) for r in results]}
+    data = {"summary": summary.model_dump(), "campaigns": [_campaign_row(r) for r in results],
+            "requests": [r.model_dump() for r in requests]}
     if summary.ok:
         return Completed(message=summary.message(), data=data)
     return Failed(message=summary.message() + _first_errors(results), data=data)

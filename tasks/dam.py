@@ -68,6 +68,18 @@ def get_campaign(dam: DamCredentials, folder_id: str) -> Campaign:
     return dam.get_client().get_campaign(folder_id)
 
 
+@io_task(name="read-campaign-and-folder", task_run_name="read-campaign-{folder_id}")
+def get_campaign_and_folder(dam: DamCredentials, folder_id: str, folder_name: str) -> tuple[Campaign, str | None]:
+    """The campaign folder as the DAM has it now, and the id of its sub-folder ``folder_name``
+    (None when it has none): one read per campaign instead of one per file."""
+    client = dam.get_client()
+    campaign = client.get_campaign(folder_id)
+    try:
+        return campaign, client.find_subfolder(folder_id, folder_name)
+    except NotFound:
+        return campaign, None
+
+
 @io_task(name="set-campaign-status", task_run_name="set-status-{campaign.number}-{status}")
 def set_campaign_status(dam: DamCredentials, campaign: Campaign, status: str) -> None:
     """Move the campaign to ``status`` in the DAM (lock, update, unlock)."""

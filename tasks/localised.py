@@ -90,7 +90,8 @@ def _import_claimed_file(job: ImportJob, dam: DamCredentials, box: BoxCredential
         return job.result(ImportOutcome.DRY_RUN, creativex=built.creativex, representation=built.representation,
                           reason="dry run: nothing uploaded or deleted")
     dam_client = dam.get_client()
-    final_assets = dam_client.find_subfolder(master["campaign_folder_id"], fields.campaign.folders.final_assets)
+    final_assets = job.final_assets or dam_client.find_subfolder(master["campaign_folder_id"],
+                                                                 fields.campaign.folders.final_assets)
     dam_asset_id, deleted = import_box_file_to_dam(store, dam_client, db, file, name, master, built.representation,
                                                    final_assets=final_assets, keep_in_box=keep_files,
                                                    flow_run_id=run_id)

@@ -61,6 +61,6 @@ def read_flow_run_history(flow_names: list[str], since: datetime, until: datetim
             flow_run_id=str(r.id), workflow=workflow, state_type=r.state.type.value if r.state else "UNKNOWN",
             state_name=r.state.name if r.state else "Unknown", message=(r.state.message or "") if r.state else "",
             end_time=r.end_time, campaigns=mine.get(f"{workflow}-campaigns", []),
-            files=mine.get(f"{workflow}-files", [])))
+            files=mine.get(f"{workflow}-files", []), requests=mine.get(f"{workflow}-requests", [])))
     get_run_logger().info("Read %d flow run(s) ended between %s and %s", len(records), since, until)
     return records

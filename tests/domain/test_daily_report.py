@@ -56,18 +56,18 @@ def test_counts_per_workflow() -> None:
     assert list(per) == TRANSITION_FLOWS
     names = ("runs", "runs_failed", "runs_crashed", "campaigns_found", "campaigns_processed", "campaigns_completed",
              "campaigns_partial", "assets_succeeded", "assets_failed", "assets_skipped", "not_approved", "errors",
-             "success_rate")
+             "box_429s", "success_rate")
     assert names == tuple(METRICS)
     # C2 partial then complete counts once, as completed; C3 (no assets) is found but not processed.
-    assert metrics(per["a1-to-a2"], *names) == (4, 1, 0, 3, 2, 2, 0, 6, 2, 0, 0, 3, 75.0)
+    assert metrics(per["a1-to-a2"], *names) == (4, 1, 0, 3, 2, 2, 0, 6, 2, 0, 0, 3, 0, 75.0)
     # A5→A6: every selected asset is a NOT APPROVED one.
-    assert metrics(per["a5-to-a6"], *names) == (2, 0, 0, 2, 2, 1, 1, 3, 1, 4, 4, 1, 75.0)
+    assert metrics(per["a5-to-a6"], *names) == (2, 0, 0, 2, 2, 1, 1, 3, 1, 4, 4, 1, 0, 75.0)
     counts = names[:-1]  # the rate of a workflow without assets: test_no_assets_no_rate below
     # An 'error' campaign is unfinished (partial) and one error; a crashed run is another.
-    assert metrics(per["b1-to-b2"], *counts) == (2, 0, 1, 1, 1, 0, 1, 0, 0, 0, 0, 2)
-    assert metrics(per["a2-to-a3"], *counts) == (1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    assert metrics(per["b1-to-b2"], *counts) == (2, 0, 1, 1, 1, 0, 1, 0, 0, 0, 0, 2, 0)
+    assert metrics(per["a2-to-a3"], *counts) == (1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
     # A cancelled run is a run, not an error.
-    assert metrics(per["a4-live-webhook"], *counts) == (1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    assert metrics(per["a4-live-webhook"], *counts) == (1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
 
 def test_no_assets_no_rate_even_when_another_workflow_has_one() -> None:
@@ -81,7 +81,7 @@ def test_total_is_the_sum_and_its_rate_is_recomputed() -> None:
     assert report.total == {"runs": 10, "runs_failed": 1, "runs_crashed": 1, "campaigns_found": 6,
                             "campaigns_processed": 5, "campaigns_completed": 3, "campaigns_partial": 2,
                             "assets_succeeded": 9, "assets_failed": 3, "assets_skipped": 4, "not_approved": 4,
-                            "errors": 6, "success_rate": 75.0}
+                            "errors": 6, "box_429s": 0, "success_rate": 75.0}
     assert (report.since, report.until) == (SINCE, UNTIL)
 
 
@@ -134,3 +134,18 @@ def test_only_the_given_workflows_are_counted() -> None:
     report = compute_report(DAY, SINCE, UNTIL, workflows=["a5-to-a6"])
     assert [r["workflow"] for r in report.per_workflow] == ["a5-to-a6"]
     assert (report.total["runs"], report.total["assets_succeeded"]) == (2, 3)
+
+
+def test_box_429s_are_added_up_per_workflow_from_the_runs_requests_tables() -> None:
+    def counted(run_id: str, workflow: str, box_429s: int, dam_429s: int = 0) -> RunRecord:
+        return RunRecord(flow_run_id=run_id, workflow=workflow, state_type="COMPLETED", state_name="Completed",
+                         requests=[{"system": "dam", "calls": 9, "rate_limited": dam_429s},
+                                   {"system": "box", "calls": 12, "uploads": 4, "rate_limited": box_429s}])
+
+    old = RunRecord(flow_run_id="r0", workflow="a1-to-a2", state_type="COMPLETED", state_name="Completed")
+    report = compute_report([counted("r1", "a1-to-a2", 3, dam_429s=5), counted("r2", "a1-to-a2", 2),
+                             counted("r3", "a2-to-a3", 1), old], SINCE, UNTIL)
+    rows = per_workflow(report)
+    assert (rows["a1-to-a2"]["box_429s"], rows["a2-to-a3"]["box_429s"], rows["b1-to-b2"]["box_429s"]) == (5, 1, 0)
+    assert report.total["box_429s"] == 6  # the DAM's 429s are not Box's
+    assert "box 429s" in to_markdown(report)

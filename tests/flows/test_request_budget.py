@@ -281,3 +281,49 @@ def test_two_runs_in_two_processes_at_once_stay_under_box_limit(flow_env, tmp_pa
     first, second = spans.values()
     assert first[0] < second[-1] and second[0] < first[-1], spans
     assert {sim.campaign_status(c.folder_id) for c in campaigns} == {"A2"}
+
+
+# -- the 429s that still happen are counted, in the run's artifact and the daily report ---------
+def test_the_429s_a_run_meets_are_counted_in_its_artifact_and_the_daily_report(flow_env) -> None:
+    """The budget off, Box's limit low: the run meets 429s (retried after Box's Retry-After), and
+    its ``a1-to-a2-requests`` table says how many — exactly what Box refused — as does the
+    daily report's ``box_429s``."""
+    from datetime import UTC, datetime, timedelta
+
+    from prefect import flow, get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
+
+    from domain.daily_report import compute_report
+    from flows.a1_to_a2 import a1_to_a2
+    from tasks.report import read_flow_run_history
+
+    since = datetime.now(UTC) - timedelta(seconds=5)
+    box = flow_env.box.sim
+    box.set_rate_limits(BoxRateLimits(enabled=True, calls_per_minute=240, calls_burst=4, uploads_per_minute=120,
+                                      uploads_burst=2))
+    try:
+        sim = flow_env.otmm.sim
+        campaign = sim.add_campaign(number="C000000921", name="Throttled", status="A1")
+        for i in range(6):
+            sim.add_asset(campaign.master_assets_id, f"asset{i}.jpg", size=2_000 + i, mime_type="image/jpeg")
+        state = a1_to_a2(campaign_number="C000000921", box_root_folder_id=flow_env.box_root, webhook_block=None,
+                         return_state=True)
+        refused = box.rate_limit_stats()["users"]["enterprise:4242"]
+    finally:
+        box.set_rate_limits(BoxRateLimits(enabled=False))
+    box_429s = refused.get("calls_refused", 0) + refused.get("uploads_refused", 0)
+    assert box_429s > 0, refused
+    with get_client(sync_client=True) as client:
+        [artifact] = client.read_artifacts(artifact_filter=ArtifactFilter(
+            key=ArtifactFilterKey(any_=["a1-to-a2-requests"]),
+            flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id])))
+    rows = {r["system"]: r for r in (json.loads(artifact.data) if isinstance(artifact.data, str) else artifact.data)}
+    assert rows["box"]["rate_limited"] == box_429s and rows["box"]["uploads"] >= 6
+    assert rows["dam"]["rate_limited"] == 0 and rows["dam"]["calls"] > 0
+
+    @flow
+    def report() -> int:
+        runs = read_flow_run_history(["a1-to-a2"], since, datetime.now(UTC) + timedelta(seconds=5))
+        return compute_report(runs, since, datetime.now(UTC)).total["box_429s"]
+
+    assert report() == box_429s
