@@ -103,9 +103,8 @@ def campaigns_taking_files(waiting: list[ImportJob], dam: DamCredentials) -> tup
     """The files whose campaign is in A2 or A6 now, each with its campaign's Final Assets folder
     (one DAM read per campaign), and a row for each other."""
     final_assets = load_dam_fields().campaign.folders.final_assets
-    campaigns = {job.master["campaign_folder_id"]: get_campaign_and_folder.submit(dam, job.master["campaign_folder_id"],
-                                                                                  final_assets)
-                 for job in waiting}
+    folder_ids = dict.fromkeys(job.master["campaign_folder_id"] for job in waiting)
+    campaigns = {f: get_campaign_and_folder.submit(dam, f, final_assets) for f in folder_ids}
     importable, rows = [], []
     for job in waiting:
         future = campaigns[job.master["campaign_folder_id"]]
