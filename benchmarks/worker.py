@@ -305,8 +305,15 @@ def _task_runs(state: Any) -> dict[str, Any]:  # noqa: ANN401
         if run.start_time and run.end_time:
             entry["finished"] += 1
             entry["run_s"] += (run.end_time - run.start_time).total_seconds()
+    # When each task ran, in seconds from the flow run's start (where the time before and after
+    # the transfers goes).
+    origin = flow_run.start_time
+    timeline = sorted(([run.name, round((run.start_time - origin).total_seconds(), 3),
+                        round((run.end_time - origin).total_seconds(), 3)]
+                       for run in runs if origin and run.start_time and run.end_time), key=lambda t: t[1])
+    end = round((flow_run.end_time - origin).total_seconds(), 3) if origin and flow_run.end_time else None
     return {"flow_run_id": str(flow_run_id), "flow_run_s": flow_run.total_run_time.total_seconds(),
-            "by_task": by_task, "log_lines": logs}
+            "by_task": by_task, "log_lines": logs, "timeline": timeline[:40], "flow_run_end_s": end}
 
 
 def _count_logs(client: Any, flow_run_id: Any) -> dict[str, int]:  # noqa: ANN401

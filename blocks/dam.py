@@ -83,7 +83,7 @@ class DamCredentials(Block):
     timeout_s: float = Field(default=60.0, description="Timeout in seconds for connecting and for each read.")
     page_size: int = Field(default=100, description="Items per page when listing folders and search results.")
     request_attempts: int = Field(
-        default=3, description="Tries per DAM call on 429/5xx/timeouts (Retry-After honoured); uploads excepted."
+        default=5, description="Tries per DAM call on 429/5xx/timeouts (Retry-After honoured); uploads excepted."
     )
     # OTMM publishes no rate limits: off by default; a site whose DAM needs protecting sets one
     # budget that every run and worker shares (blocks/_budget.py).

@@ -71,6 +71,6 @@ class RetryPolicy(BaseModel):
 
 
 # Request layer: what a client replays itself (the DAM and Box blocks set ``attempts``).
-REQUEST_RETRIES = RetryPolicy(attempts=3, base_delay_s=0.2)
+REQUEST_RETRIES = RetryPolicy(attempts=5, base_delay_s=0.2)
 # Unit layer: the tasks and the transfer engine's items (failures no client could replay).
 UNIT_RETRIES = RetryPolicy(attempts=4, base_delay_s=1.0)

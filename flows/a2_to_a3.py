@@ -10,6 +10,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from blocks.box import BoxCredentials
 from blocks.creativex import CreativeXCredentials
 from blocks.dam import DamCredentials
+from blocks.loading import load_blocks
 from blocks.mail_server import MailServer
 from blocks.tracking_database import TrackingDatabaseBlock
 from domain.campaigns import CampaignStatus
@@ -77,9 +78,9 @@ def a2_to_a3(
         box_file_ids: Only these files, as Box's webhook announced them (read one by one, no
             listing); the rest of the folder waits for the poll. None (the poll): every file.
     """
-    dam, box = DamCredentials.load(dam_block), BoxCredentials.load(box_block)
-    tracking, creativex = TrackingDatabaseBlock.load(tracking_db_block), CreativeXCredentials.load(creativex_block)
-    mail = MailServer.load(email_block)
+    dam, box, tracking, creativex, mail = load_blocks(
+        (DamCredentials, dam_block), (BoxCredentials, box_block), (TrackingDatabaseBlock, tracking_db_block),
+        (CreativeXCredentials, creativex_block), (MailServer, email_block))
 
     with requests_counted(dam=dam, box=box) as requests:  # the run's calls, uploads and 429s
         # 1-2. The files waiting (listed, or as the webhook announced them); what cannot be imported stays.

@@ -16,6 +16,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from blocks.box import BoxCredentials
 from blocks.dam import DamCredentials
+from blocks.loading import load_blocks
 from blocks.mail_server import MailServer
 from blocks.status_webhook import StatusWebhook
 from blocks.tracking_database import TrackingDatabaseBlock
@@ -109,9 +110,9 @@ def run_transfer_workflow(
     """Run one DAM→Box workflow over every pending campaign; return the run's final state."""
     if not 1 <= max_concurrent_transfers <= MAX_CONCURRENCY:
         raise ValueError(f"max_concurrent_transfers must be between 1 and {MAX_CONCURRENCY}")
-    dam, box = DamCredentials.load(dam_block), BoxCredentials.load(box_block)
-    tracking, mail = TrackingDatabaseBlock.load(tracking_db_block), MailServer.load(email_block)
-    webhook = StatusWebhook.load(webhook_block) if webhook_block else None
+    dam, box, tracking, mail, webhook = load_blocks(
+        (DamCredentials, dam_block), (BoxCredentials, box_block), (TrackingDatabaseBlock, tracking_db_block),
+        (MailServer, email_block), (StatusWebhook, webhook_block))
     tracking.get_client()  # fail fast (and migrate) before touching the DAM or Box
 
     with requests_counted(dam=dam, box=box) as requests:  # the run's calls, uploads and 429s

@@ -74,7 +74,7 @@ def test_waits(attempt: int, retry_after: float | None, low: float, high: float)
 
 
 def test_the_two_layers() -> None:
-    assert (REQUEST_RETRIES.attempts, UNIT_RETRIES.attempts) == (3, 4)
+    assert (REQUEST_RETRIES.attempts, UNIT_RETRIES.attempts) == (5, 4)
     assert REQUEST_RETRIES.base_delay_s < UNIT_RETRIES.base_delay_s
     with pytest.raises(ValueError):
         RetryPolicy(attempts=0)

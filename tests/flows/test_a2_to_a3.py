@@ -73,11 +73,17 @@ def test_import_creativex_and_a3_only_when_the_last_master_is_back(env, dam_auth
     box.put_file(agency, f"{ids['post.png']}_Post_it-IT_Lazio.png", b"localised post")
     signed_in = sim.sign_ins()
     sim.expire_tokens()  # the token or session of the A1→A2 run (same process, same client) ends
+    logged = len(sim.injector.log)
 
     state = run(env)
 
     assert state.is_completed(), state.message
     assert sim.sign_ins(dam_auth) == sim.sign_ins() == (0 if dam_auth == "mtls" else signed_in + 1)
+    # The campaign is read once whatever its number of files (and again before its status move),
+    # and its Final Assets folder found once.
+    reads = [e for e in sim.injector.log[logged:] if e["method"] == "GET" and e["status"] == 200]
+    assert sum(1 for e in reads if e["path"].endswith(f"/folders/{c.folder_id}")) == 2
+    assert sum(1 for e in reads if e["path"].endswith(f"/folders/{c.folder_id}/children")) == 1
     assert len(sim.uploaded_assets()) == 2  # the refused first call was not an import
     assert sim.campaign_status(c.folder_id) == "A2"  # story.mp4 has no localised version yet
     assert agency_files(env) == set()  # imported files are deleted from Box
