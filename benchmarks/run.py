@@ -94,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
             f"bandwidth {args.bandwidth or 'unlimited'} B/s per stream, concurrency {args.concurrency}")
         env.set_network(latency, args.bandwidth)
         measure(env, "warmup", "a1-to-a2", _flow_args(env, "warmup", args.concurrency))
+        results["empty_flow"] = measure(env, "empty flow", "empty-flow", {})
         if not args.skip_baseline:
             results["baseline"] = measure(env, "baseline", "baseline", _plain_args(env, "baseline", args.concurrency))
         results.update(measure_raw_and_flow(env, "raw", "flow", args.concurrency))
@@ -260,6 +261,8 @@ def summarise(results: dict[str, Any], args: argparse.Namespace, size: int) -> d
         "concurrency": args.concurrency,
         "baseline_s": round(baseline["wall_s"], 2) if baseline else None,
         "raw_s": round(raw["wall_s"], 2), "flow_s": round(flow["wall_s"], 2),
+        # What a flow run costs by itself (an empty flow in a fresh process): part of every flow's time.
+        "empty_flow_s": round(results["empty_flow"]["wall_s"], 2) if "empty_flow" in results else None,
         "flow_assets_per_s": round(n / flow["wall_s"], 2),
         "flow_mb_per_s": round(n * size / MB / flow["wall_s"], 2),
         "raw_assets_per_s": round(n / raw["wall_s"], 2),

@@ -147,9 +147,18 @@ def prepare_campaigns(workflow: TransferWorkflow, campaigns: list[Campaign], dam
     A campaign whose listing or folder fails gets the error, the others go on."""
     logger, fields = get_run_logger(), load_dam_fields()
     folder_name = getattr(fields.campaign.folders, workflow.source_folder)
-    listings = [(c, list_campaign_assets.submit(dam, c, folder_name)) for c in campaigns]
+
+    def box_folder(campaign: Campaign) -> PrefectFuture:
+        return campaign_box_folder.submit(box, tracking, workflow, campaign, box_root_folder_id)
+
+    # A workflow that copies every asset needs the folder unless the campaign is empty: it is made
+    # while the DAM is walked. One that filters (A5→A6) makes it only for a campaign with something
+    # to send, so agencies never see an empty Revisions folder.
+    early = not workflow.only_rejected
+    started = [(c, list_campaign_assets.submit(dam, c, folder_name), box_folder(c) if early else None)
+               for c in campaigns]
     plans, folders = [], []
-    for campaign, listing in listings:
+    for campaign, listing, folder in started:
         if not _settled(listing):
             plans.append(CampaignPlan(campaign=campaign, error=listing.state.message or "listing failed"))
             continue
@@ -158,8 +167,8 @@ def prepare_campaigns(workflow: TransferWorkflow, campaigns: list[Campaign], dam
             logger.warning("Campaign %s: the DAM listed %d asset(s) twice (%s); each is copied once",
                            campaign.number, len(plan.repeated), ", ".join(a.dam_path for a in plan.repeated[:5]))
         plans.append(plan)
-        if plan.chosen:  # a campaign with nothing to send gets no Box folder
-            folders.append((plan, campaign_box_folder.submit(box, tracking, workflow, campaign, box_root_folder_id)))
+        if plan.chosen:
+            folders.append((plan, folder or box_folder(campaign)))
     for plan, folder in folders:
         if _settled(folder):
             plan.box_folder_id = folder.result()
