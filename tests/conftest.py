@@ -206,6 +206,17 @@ class RunningBox:
     def base_url(self) -> str:
         return self.server.base_url
 
+    def store(self, **options: object):
+        """A real ``BoxStore`` (JWT sign-in through the SDK) on this simulator; ``options`` for
+        ``BoxStore.from_jwt`` (default: 3 attempts, 10 ms base wait)."""
+        from clients.box import BoxStore
+
+        return BoxStore.from_jwt(**{
+            "client_id": self.client_id, "client_secret": self.client_secret, "public_key_id": self.keys.key_id,
+            "private_key_pem": self.keys.private_key_pem, "private_key_passphrase": self.keys.passphrase,
+            "enterprise_id": self.enterprise_id, "api_base_url": self.base_url,
+            "upload_base_url": self.base_url + "/api", "max_attempts": 3, "retry_base_interval": 0.01, **options})
+
 
 @pytest.fixture
 def box(tmp_path: Path, box_keys: JwtAppKeys, pki) -> Iterator[RunningBox]:

@@ -17,11 +17,7 @@ from clients.errors import IntegrityError
 
 @pytest.fixture
 def store(box) -> BoxStore:
-    return BoxStore.from_jwt(client_id=box.client_id, client_secret=box.client_secret,
-                             public_key_id=box.keys.key_id, private_key_pem=box.keys.private_key_pem,
-                             private_key_passphrase=box.keys.passphrase, enterprise_id=box.enterprise_id,
-                             api_base_url=box.base_url, upload_base_url=box.base_url + "/api",
-                             max_attempts=3, retry_base_interval=0.01)
+    return box.store()
 
 
 def test_raw_import_lands_every_file_in_final_assets_byte_for_byte_then_empties_the_folder(otmm, box, store):

@@ -29,12 +29,7 @@ class RecordingBudget:
 
 
 def make_store(box, budget=None, max_attempts: int = 3) -> BoxStore:
-    return BoxStore.from_jwt(client_id=box.client_id, client_secret=box.client_secret,
-                             public_key_id=box.keys.key_id, private_key_pem=box.keys.private_key_pem,
-                             private_key_passphrase=box.keys.passphrase, enterprise_id=box.enterprise_id,
-                             api_base_url=box.base_url, upload_base_url=box.base_url + "/api",
-                             max_attempts=max_attempts, retry_base_interval=0.01, chunked_threshold=1024 * 1024,
-                             budget=budget)
+    return box.store(max_attempts=max_attempts, chunked_threshold=1024 * 1024, budget=budget)
 
 
 def chunks(data: bytes, size: int = 256 * 1024):
