@@ -101,7 +101,7 @@ def test_empty_campaign_one_email_then_its_complete_email_and_the_report_counts_
     assert "No master assets" in first["Subject"] and "1 master asset is in Box" in complete["Subject"]
     with disable_run_logger():
         runs = read_flow_run_history.fn(["a1-to-a2"], since, datetime.now(UTC) + timedelta(seconds=1))
-    outcomes = sorted(c["outcome"] for r in runs for c in r.campaigns if c["campaign"] == "C000000102")
+    outcomes = sorted(c.outcome for r in runs for c in r.campaigns if c.campaign == "C000000102")
     assert outcomes == ["complete"] + ["no_assets"] * 6  # the daily report still sees every run
 
     # Sent round again: the status change is an event, told every time.
